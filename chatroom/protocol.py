@@ -1,0 +1,369 @@
+# -*- test-case-name: tests.test_protocol -*-
+"""
+The line protocol front door: bytes from telnet or nc in, lines of the room out.
+
+This layer owns what is about the wire: telnet commands, line framing and its
+limits, decoding, the output cap for clients that stop reading, timeouts, and
+the connection limits.  Everything about people and messages is the session's
+and the room's.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from twisted.internet import interfaces
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
+from twisted.logger import Logger
+from twisted.protocols.basic import LineReceiver
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatroom import messages
+from chatroom.limits import AddressLimiter, FloodGuard, address_key
+from chatroom.room import Room, encode
+from chatroom.session import Session
+from chatroom.settings import Settings
+from chatroom.telnet import OFFER, TelnetFilter
+
+# TCP keepalive: a peer that vanished (laptop lid shut, Wi-Fi gone) is noticed
+# after about two minutes and its name freed, instead of after two hours.
+_KEEPALIVE = (
+    ("TCP_KEEPIDLE", 60),
+    ("TCP_KEEPINTVL", 10),
+    ("TCP_KEEPCNT", 6),
+)
+
+
+def format_peer(address: object) -> str:
+    """C{[::1]:5000}, C{192.0.2.1:5000}, or whatever the address says of itself."""
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    if host is None:
+        return str(address)
+    host = address_key(host)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@implementer(interfaces.IPushProducer)
+class _OutputGuard:
+    """
+    Registered as the transport's producer to learn when a client stops reading.
+
+    The transport pauses us when more than its C{bufferSize} (64 KiB) waits to
+    be sent and resumes us once everything is sent.  While paused, the protocol
+    counts what it writes; over the cap the client is cut off.  Twisted itself
+    would buffer without limit.
+    """
+
+    __slots__ = ("paused", "queued")
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.queued = 0
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self.queued = 0
+
+    def stopProducing(self) -> None:
+        pass
+
+
+class ChatProtocol(LineReceiver, TimeoutMixin):
+    """
+    One connection speaking the line protocol (see docs/protocol.md).
+
+    Lines end with LF or CRLF coming in and CRLF going out (C{delimiter}).  We
+    keep LineReceiver's interface (C{lineReceived}, C{MAX_LENGTH},
+    C{lineLengthExceeded}, C{sendLine}) but not its C{dataReceived}: that one
+    splits one line at a time (quadratic in a large chunk of short lines),
+    splits on the delimiter we send (so LF-only clients never get a line
+    through), and on a long line drops the connection with everything queued
+    behind it.  Ours splits a chunk in one pass, answers a long line with an
+    error, skips to the next newline and keeps going.
+    """
+
+    delimiter = b"\r\n"
+    log = Logger()
+
+    factory: ChatFactory
+    peer = "?"
+    address_key = ""
+    session: Session | None = None
+    _telnet: TelnetFilter | None = None
+    _skipped = -1  # bytes of an overlong line skipped so far; -1 when not skipping
+    _guard: _OutputGuard | None = None
+    _closer = None
+
+    def connectionMade(self) -> None:
+        factory = self.factory
+        settings = factory.settings
+        self.MAX_LENGTH = settings.max_line
+        transport = self.transport
+        _tune_socket(transport)
+        self._guard = _OutputGuard()
+        transport.registerProducer(self._guard, True)
+        if settings.telnet:
+            transport.write(OFFER)
+        now = factory.clock.seconds()
+        flood = None
+        if settings.rate > 0:
+            flood = FloodGuard(settings.rate, settings.burst, settings.flood_kick, now)
+        self.session = Session(
+            factory.room,
+            self.send,
+            self.close,
+            self.peer,
+            flood=flood,
+            max_line=settings.max_line,
+            on_join=self._joined,
+        )
+        self.session.start()
+        self.setTimeout(settings.register_timeout)
+
+    def callLater(self, period, func):
+        """TimeoutMixin's timer, on the factory's clock (a task.Clock in tests)."""
+        return self.factory.clock.callLater(period, func)
+
+    def _joined(self) -> None:
+        self.setTimeout(self.factory.settings.idle_timeout)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._telnet is not None or b"\xff" in data:
+            data = self._telnet_filter().feed(data)
+        if self._skipped >= 0:
+            end = data.find(b"\n")
+            if end < 0:
+                self._skipped += len(data)
+                if self._skipped > self.factory.settings.max_line_hard:
+                    self._stream_too_long()
+                return
+            self._skipped = -1
+            data = data[end + 1 :]
+        buffer = self._buffer
+        if buffer:
+            data = buffer + data
+        lines = data.split(b"\n")
+        self._buffer = lines.pop()
+        transport = self.transport
+        for line in lines:
+            if transport.disconnecting:
+                return
+            if len(line) > self.MAX_LENGTH:
+                self.lineLengthExceeded(line)
+            else:
+                self.lineReceived(line)
+        if len(self._buffer) > self.MAX_LENGTH and not transport.disconnecting:
+            partial, self._buffer = self._buffer, b""
+            self._skipped = len(partial)
+            self.lineLengthExceeded(partial)
+            if self._skipped > self.factory.settings.max_line_hard:
+                self._stream_too_long()
+
+    def _telnet_filter(self) -> TelnetFilter:
+        # Created on the first IAC byte: nc and our client never send one, and
+        # an idle connection should cost as little memory as possible.
+        if self._telnet is None:
+            self._telnet = TelnetFilter(self.transport.write, offered=self.factory.settings.telnet)
+        return self._telnet
+
+    def lineReceived(self, line: bytes) -> None:
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        session = self.session
+        if self.timeOut is not None and session.joined:
+            self.resetTimeout()
+        session.line_received(line.decode("utf-8", "replace"), self.factory.clock.seconds())
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        """Refuse an overlong line, but keep the connection and what follows it."""
+        self.session.reply(messages.line_too_long(self.MAX_LENGTH))
+
+    def _stream_too_long(self) -> None:
+        self.log.info(
+            "closing {peer}: {size} bytes without a newline", peer=self.peer, size=self._skipped
+        )
+        self._buffer = b""
+        self.session.kick(
+            messages.stream_too_long(self.factory.settings.max_line_hard),
+            self.factory.clock.seconds(),
+            "endless line",
+        )
+
+    def send(self, data: bytes) -> None:
+        """Write encoded lines, and cut off a client that has stopped reading."""
+        self.transport.write(data)
+        guard = self._guard
+        if guard.paused:
+            guard.queued += len(data)
+            if guard.queued > self.factory.settings.max_output:
+                self._overflow()
+
+    def _overflow(self) -> None:
+        self.log.info(
+            "closing {peer}: over {limit} bytes of output queued (not reading)",
+            peer=self.peer,
+            limit=self.factory.settings.max_output,
+        )
+        self._guard.paused = False  # stop counting; nothing more will be sent
+        # The notice is written for the record; the client isn't reading it.
+        self.transport.write(encode(messages.SLOW_READER))
+        self.session.end(self.factory.clock.seconds(), "not reading (output over the cap)")
+        self.transport.abortConnection()
+
+    def close(self) -> None:
+        """
+        Close after what is queued has been sent, but don't wait for ever: a
+        client that stopped reading would hold the connection open.
+        """
+        if self._closer is None and self.transport.connected:
+            self.transport.loseConnection()
+            self._closer = self.factory.clock.callLater(
+                self.factory.settings.close_timeout, self.transport.abortConnection
+            )
+
+    def timeoutConnection(self) -> None:
+        line = messages.IDLE_TIMEOUT if self.session.joined else messages.REGISTRATION_TIMEOUT
+        self.log.info("closing {peer}: timed out", peer=self.peer)
+        self.session.kick(line, self.factory.clock.seconds(), "timed out")
+
+    def shutdown(self, now: float) -> None:
+        """The server is stopping: last words for those still registering, then close."""
+        if self.session is not None and not self.session.joined and not self.session.ended:
+            self.send(encode(messages.shutting_down(self.factory.room.stamp(now))))
+        if self.session is not None:
+            self.session.end(now, "server shutdown")
+        self.close()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.setTimeout(None)
+        if self._closer is not None and self._closer.active():
+            self._closer.cancel()
+        if self.session is not None:
+            self.session.end(self.factory.clock.seconds(), "connection lost")
+        self.factory.connectionClosed(self)
+
+
+def _tune_socket(transport: object) -> None:
+    """
+    No Nagle: a chat line must leave now, not wait for the previous one's ACK
+    (Nagle alone costs about 30 ms at the 99th percentile).  Keepalive to find
+    vanished peers.  Transports that are not TCP sockets are left alone.
+    """
+    try:
+        transport.setTcpNoDelay(True)
+        transport.setTcpKeepAlive(True)
+        handle = transport.getHandle()
+        for name, value in _KEEPALIVE:
+            if hasattr(socket, name):
+                handle.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+    except (AttributeError, OSError, NotImplementedError):
+        pass
+
+
+class Refusal(Protocol):
+    """Says one line (the room is full, too many from your address) and hangs up."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def connectionMade(self) -> None:
+        self.transport.write(encode(self.line))
+        self.transport.loseConnection()
+
+
+class ChatFactory(ServerFactory):
+    """
+    Holds the room and the connections, and refuses those over the limits.
+
+    Registering connections count towards C{max_clients} too: the room can't
+    be filled with half-open connections that then all pick names.
+    """
+
+    protocol = ChatProtocol
+    log = Logger()
+
+    def __init__(self, room: Room, settings: Settings, clock: interfaces.IReactorTime) -> None:
+        self.room = room
+        self.settings = settings
+        self.clock = clock
+        self.connections: set[ChatProtocol] = set()
+        self._drained: Deferred[None] | None = None
+        self.addresses = AddressLimiter(
+            settings.max_per_ip, settings.exempt, settings.exempt_loopback
+        )
+
+    def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:
+        peer = format_peer(addr)
+        count = len(self.connections)
+        if count >= self.settings.max_clients:
+            self.log.info(
+                "refused {peer}: room full ({count}/{max})",
+                peer=peer,
+                count=count,
+                max=self.settings.max_clients,
+            )
+            return Refusal(messages.room_full(count, self.settings.max_clients))
+        key = address_key(getattr(addr, "host", peer))
+        if not self.addresses.acquire(key):
+            limit = self.settings.max_per_ip
+            self.log.info(
+                "refused {peer}: {limit} connections from that address already",
+                peer=peer,
+                limit=limit,
+            )
+            return Refusal(messages.too_many_from_address(self.addresses.count(key), limit))
+        protocol = self.protocol()
+        protocol.factory = self
+        protocol.peer = peer
+        protocol.address_key = key
+        self.connections.add(protocol)
+        self.log.info(
+            "connection from {peer} ({count}/{max})",
+            peer=peer,
+            count=count + 1,
+            max=self.settings.max_clients,
+        )
+        return protocol
+
+    def connectionClosed(self, protocol: ChatProtocol) -> None:
+        if protocol in self.connections:
+            self.connections.discard(protocol)
+            self.addresses.release(protocol.address_key)
+        if self._drained is not None and not self.connections:
+            drained, self._drained = self._drained, None
+            drained.callback(None)
+
+    def shutdown(self) -> Deferred[None]:
+        """
+        Tell everyone the server is stopping and close every connection.
+
+        Fires once all are closed, or after C{shutdown_grace} seconds, when the
+        stragglers (clients not reading) are cut off.
+        """
+        now = self.clock.seconds()
+        self.room.close(now)
+        for protocol in list(self.connections):
+            protocol.shutdown(now)
+        if not self.connections:
+            return succeed(None)
+        self._drained = drained = Deferred()
+        timer = self.clock.callLater(self.settings.shutdown_grace, self._abort_all)
+        drained.addBoth(_cancel_timer, timer)
+        return drained
+
+    def _abort_all(self) -> None:
+        for protocol in list(self.connections):
+            protocol.transport.abortConnection()
+
+
+def _cancel_timer(result: object, timer) -> object:
+    if timer.active():
+        timer.cancel()
+    return result

@@ -1,0 +1,174 @@
+# -*- test-case-name: tests.test_session -*-
+"""
+One person's conversation with the room, whatever the wire: the name and group
+prompts, then public lines and commands.
+
+A front door turns its transport into decoded text lines and gives them to
+L{Session.line_received} with the time; the session answers through the
+C{send} and C{close} callables it was built with.  The same session serves the
+line protocol today and a WebSocket tomorrow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatroom import commands, messages
+from chatroom.limits import FloodGuard
+from chatroom.names import RuleError
+from chatroom.room import Member, Room, encode
+
+_NAME, _GROUP, _CHAT, _DONE = range(4)
+
+
+class Session:
+    """
+    @ivar member: the room's record of this person, once a name is reserved.
+    @ivar on_join: called once the person has joined (the protocol switches
+        from the registration timeout to the idle timeout then).
+    """
+
+    __slots__ = (
+        "room",
+        "member",
+        "max_line",
+        "on_join",
+        "_send",
+        "_close",
+        "_peer",
+        "_state",
+        "_flood",
+    )
+
+    def __init__(
+        self,
+        room: Room,
+        send: Callable[[bytes], None],
+        close: Callable[[], None],
+        peer: str,
+        flood: FloodGuard | None = None,
+        max_line: int = 4096,
+        on_join: Callable[[], None] | None = None,
+    ) -> None:
+        self.room = room
+        self.member: Member | None = None
+        self.max_line = max_line
+        self.on_join = on_join
+        self._send = send
+        self._close = close
+        self._peer = peer
+        self._state = _NAME
+        self._flood = flood
+
+    @property
+    def joined(self) -> bool:
+        return self._state == _CHAT
+
+    @property
+    def ended(self) -> bool:
+        return self._state == _DONE
+
+    def start(self) -> None:
+        """Greet a new connection and ask for a name."""
+        self._send(encode(messages.welcome(self.room.online, self.room.capacity)))
+        self._send(encode(messages.NAME_PROMPT))
+
+    def reply(self, text: str) -> None:
+        """A line for this person only, in order with the room's traffic to them."""
+        if self._state == _CHAT:
+            self.room.notify(self.member, text)
+        elif self._state != _DONE:
+            self._send(encode(text))
+
+    def line_received(self, line: str, now: float) -> None:
+        """Handle one line of text (already decoded, without its line ending)."""
+        state = self._state
+        if self._flood is not None:
+            verdict = self._flood.check(now)
+            if verdict:
+                self._flooded(verdict, now)
+                return
+        if state == _CHAT:
+            if line[:1] != "/":
+                if line and not line.isspace():
+                    self.room.say(self.member, line, now)
+                return
+            if line[:2] == "//":
+                self.room.say(self.member, line[1:], now)
+                return
+        elif state == _DONE:
+            return
+        elif line[:1] != "/":
+            if state == _NAME:
+                self._choose_name(line)
+            else:
+                self._choose_group(line, now)
+            return
+        self._command(line, now)
+
+    def _command(self, line: str, now: float) -> None:
+        word, _, args = line[1:].partition(" ")
+        command = commands.lookup(word)
+        if command is None:
+            self.reply(messages.unknown_command(word))
+        elif self._state != _CHAT and not command.anytime:
+            self.reply(messages.error(f"/{word} works once you are in; finish registering first."))
+        else:
+            try:
+                command.handler(self, args, now)
+            except RuleError as e:
+                self.reply(messages.error(str(e)))
+        self._reprompt()
+
+    def _reprompt(self) -> None:
+        if self._state == _NAME:
+            self.reply(messages.NAME_PROMPT)
+        elif self._state == _GROUP:
+            self.reply(messages.GROUP_PROMPT)
+
+    def _choose_name(self, line: str) -> None:
+        try:
+            self.member = self.room.reserve(line, self._send, self._close, self._peer)
+        except RuleError as e:
+            self.reply(messages.error(str(e)))
+            self.reply(messages.NAME_PROMPT)
+            return
+        self._state = _GROUP
+        self.reply(messages.GROUP_PROMPT)
+
+    def _choose_group(self, line: str, now: float) -> None:
+        try:
+            self.room.join(self.member, line, now)
+        except RuleError as e:
+            self.reply(messages.error(str(e)))
+            self.reply(messages.GROUP_PROMPT)
+            return
+        self._state = _CHAT
+        if self.on_join is not None:
+            self.on_join()
+
+    def _flooded(self, verdict: int, now: float) -> None:
+        if verdict == FloodGuard.WARN:
+            self.reply(messages.flooding(self._flood.rate, self._flood.burst))
+        elif verdict == FloodGuard.KICK:
+            self.kick(messages.FLOOD_KICK, now, "flooding")
+
+    def quit(self, now: float) -> None:
+        """/wyjdz: say goodbye, tell the others, close."""
+        self.kick(messages.GOODBYE, now, "quit")
+
+    def kick(self, line: str, now: float, reason: str) -> None:
+        """End the session with a last line to this person, then close the connection."""
+        if self._state == _DONE:
+            return
+        self.reply(line)
+        self.end(now, reason)
+        self._close()
+
+    def end(self, now: float, reason: str) -> None:
+        """The connection is gone or going: free the name, tell the others (once)."""
+        if self._state == _DONE:
+            return
+        self._state = _DONE
+        if self.member is not None:
+            self.room.leave(self.member, now, reason)

@@ -1,0 +1,214 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+C{twistd chatroom}: the command line, and the service tree it builds.
+
+Run C{twistd chatroom --help} for every option.  C{makeService} takes the
+reactor as an argument so tests can hand it a fake one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+
+from chatroom import __version__
+from chatroom.fanout import Fanout
+from chatroom.limits import parse_network
+from chatroom.protocol import ChatFactory
+from chatroom.room import Room
+from chatroom.service import ChatService
+from chatroom.settings import Settings
+
+_DEFAULTS = Settings()
+
+
+def _number(kind: Callable[[str], float], minimum: float, what: str) -> Callable[[str], float]:
+    def coerce(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not {what}") from None
+        if value < minimum:
+            raise ValueError(f"{text!r} is not {what}")
+        return value
+
+    coerce.coerceDoc = f"Must be {what}."  # shown by --help
+    return coerce
+
+
+_count = _number(int, 1, "a whole number of at least 1")
+_count0 = _number(int, 0, "a whole number of at least 0")
+_seconds = _number(float, 0, "a number of seconds (0 or more)")
+_positive_seconds = _number(float, 0.001, "a number of seconds above 0")
+_rate = _number(float, 0, "a number (0 or more)")
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "A multi-user chat room that anyone can join with telnet, nc or "
+        "chatroom-client. Each person picks a unique name and a lab group; "
+        "lines go to everyone else, /msg whispers to one person (never logged). "
+        "Type /pomoc (/help) once connected. Limits default to values that suit a "
+        "campus network; docs/limits.md explains each one."
+    )
+
+    optParameters = [
+        [
+            "port",
+            "p",
+            "tcp6:5000",
+            "Where to listen, as a Twisted server endpoint string: tcp6:5000 (IPv6 and, "
+            "where the OS allows, IPv4), tcp:5000:interface=127.0.0.1, "
+            "tcp6:5000:backlog=1024 for many clients, ssl:5001:privateKey=key.pem, "
+            "unix:/run/chatroom.sock. Colons inside values are escaped: interface=\\:\\:1.",
+        ],
+        [
+            "max-clients",
+            "m",
+            _DEFAULTS.max_clients,
+            "Connections at once, registering ones included; over it a newcomer gets "
+            "one 'room is full' line.",
+            _count,
+        ],
+        [
+            "max-per-ip",
+            None,
+            _DEFAULTS.max_per_ip,
+            "Connections at once from one address (IPv4-mapped IPv6 counts as IPv4); "
+            "0 turns it off.",
+            _count0,
+        ],
+        [
+            "max-line",
+            None,
+            _DEFAULTS.max_line,
+            "Longest line in bytes; a longer one gets an error and is discarded.",
+            _count,
+        ],
+        [
+            "max-line-hard",
+            None,
+            _DEFAULTS.max_line_hard,
+            "Bytes without a newline after which the connection is closed.",
+            _count,
+        ],
+        [
+            "rate",
+            None,
+            _DEFAULTS.rate,
+            "Lines a second each connection may send (0 turns flood control off).",
+            _rate,
+        ],
+        [
+            "burst",
+            None,
+            _DEFAULTS.burst,
+            "Lines that may arrive at once before --rate applies.",
+            _count,
+        ],
+        [
+            "flood-kick",
+            None,
+            _DEFAULTS.flood_kick,
+            "Lines dropped in one flood after which the sender is disconnected; 0: never.",
+            _count0,
+        ],
+        [
+            "max-output",
+            None,
+            _DEFAULTS.max_output,
+            "Bytes of output queued for a client that stopped reading before it is disconnected.",
+            _count,
+        ],
+        [
+            "register-timeout",
+            None,
+            _DEFAULTS.register_timeout,
+            "Seconds a connection has to choose its name and group.",
+            _positive_seconds,
+        ],
+        [
+            "idle-timeout",
+            None,
+            0,
+            "Seconds of silence after which a member is disconnected; 0: never.",
+            _seconds,
+        ],
+        [
+            "shutdown-grace",
+            None,
+            _DEFAULTS.shutdown_grace,
+            "Seconds connections get to close cleanly when the server stops.",
+            _seconds,
+        ],
+    ]
+
+    optFlags = [
+        [
+            "no-telnet",
+            None,
+            "Don't offer telnet BINARY mode on connect (telnet users then can't type "
+            "all Polish letters; nc users are unaffected either way).",
+        ],
+        [
+            "limit-loopback",
+            None,
+            "Apply --max-per-ip to loopback connections too (exempt by default).",
+        ],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["exempt"] = []
+
+    def opt_exempt(self, value: str) -> None:
+        """An address or network --max-per-ip skips (a proxy, a lab behind NAT); repeatable."""
+        try:
+            self["exempt"].append(parse_network(value))
+        except ValueError as e:
+            raise usage.UsageError(f"--exempt: {e}") from None
+
+    def opt_version(self) -> None:
+        """Show the chatroom version and exit."""
+        print(f"chatroom {__version__}")
+        raise SystemExit(0)
+
+    def settings(self) -> Settings:
+        return Settings(
+            max_clients=self["max-clients"],
+            max_per_ip=self["max-per-ip"],
+            exempt=tuple(self["exempt"]),
+            exempt_loopback=not self["limit-loopback"],
+            max_line=self["max-line"],
+            max_line_hard=max(self["max-line-hard"], self["max-line"]),
+            rate=self["rate"],
+            burst=self["burst"],
+            flood_kick=self["flood-kick"],
+            max_output=self["max-output"],
+            register_timeout=self["register-timeout"],
+            idle_timeout=self["idle-timeout"] or None,
+            telnet=not self["no-telnet"],
+            shutdown_grace=self["shutdown-grace"],
+        )
+
+
+def makeService(options: Options, reactor=None) -> MultiService:
+    """The chat service and its listener; stopping it says goodbye to everyone."""
+    if reactor is None:
+        from twisted.internet import reactor
+    settings = options.settings()
+    room = Room(settings.max_clients, Fanout(schedule=lambda flush: reactor.callLater(0, flush)))
+    factory = ChatFactory(room, settings, reactor)
+    top = MultiService()
+    # Added first, stopped last: the listener closes before the goodbyes.
+    ChatService(factory).setServiceParent(top)
+    listener = StreamServerEndpointService(serverFromString(reactor, options["port"]), factory)
+    # Fail at startup if the port can't be had, instead of logging and idling.
+    listener._raiseSynchronously = True
+    listener.setServiceParent(top)
+    return top

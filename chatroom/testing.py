@@ -1,0 +1,222 @@
+# -*- test-case-name: tests.test_testing -*-
+"""
+Test doubles and helpers that the tests, and future front doors, share.
+
+In the spirit of C{twisted.internet.testing}: a L{FakePeer} drives the line
+protocol through a C{StringTransport} with a C{task.Clock}, and L{LineClient}
+and L{listen} run a real server and real TCP clients on loopback, with
+Deferreds (never sleeps) to wait for lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from twisted.internet import defer, endpoints, error, task
+from twisted.internet.address import IPv6Address
+from twisted.internet.protocol import Factory
+from twisted.internet.testing import StringTransport
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+
+from chatroom.fanout import Fanout
+from chatroom.protocol import ChatFactory
+from chatroom.room import Room
+from chatroom.settings import Settings
+from chatroom.telnet import TelnetFilter
+
+# Time for one line to arrive over loopback in a test: generous, because CI
+# machines are slow and shared; a passing test never waits this long.
+LINE_TIMEOUT = 10.0
+
+
+def make_factory(
+    settings: Settings | None = None, clock: task.Clock | None = None, batch: bool = False
+) -> ChatFactory:
+    """
+    A chat factory on a fake clock.  With C{batch}, fan-out is coalesced until
+    C{clock.advance(0)}, as the real server does per reactor turn.
+    """
+    settings = settings or Settings()
+    clock = clock or task.Clock()
+    schedule = (lambda flush: clock.callLater(0, flush)) if batch else None
+    return ChatFactory(Room(settings.max_clients, Fanout(schedule)), settings, clock)
+
+
+class Recorder:
+    """A C{send} callable for the room that keeps what it got, line by line."""
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        self.data += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def lines(self) -> list[str]:
+        """Everything received since the last call, decoded, one string a line."""
+        data, self.data = self.data, b""
+        return data.decode("utf-8").split("\r\n")[:-1]
+
+
+class FakePeer:
+    """One client connected to a L{ChatFactory} through a C{StringTransport}."""
+
+    _ports = iter(range(40000, 65000))
+
+    def __init__(self, factory: ChatFactory, host: str = "::1", port: int | None = None) -> None:
+        self.factory = factory
+        self.address = IPv6Address("TCP", host, port or next(self._ports))
+        self.protocol = factory.buildProtocol(self.address)
+        self.transport = StringTransport(peerAddress=self.address)
+        self.transport.connected = True
+        self.protocol.makeConnection(self.transport)
+        self._telnet = TelnetFilter()
+
+    def send(self, data: bytes | str) -> None:
+        """Bytes as the peer would send them (a str is encoded, LF appended per line)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.protocol.dataReceived(data)
+
+    def say(self, *lines: str) -> None:
+        self.send("".join(line + "\n" for line in lines))
+
+    def raw(self) -> bytes:
+        """Everything written to the peer since the last read, telnet commands included."""
+        value = self.transport.value()
+        self.transport.clear()
+        return value
+
+    def lines(self) -> list[str]:
+        """Lines written to the peer since the last read, telnet negotiation removed."""
+        return self._telnet.feed(self.raw()).decode("utf-8").split("\r\n")[:-1]
+
+    def register(self, name: str, group: str = "GL1") -> list[str]:
+        self.say(name, group)
+        return self.lines()
+
+    @property
+    def closing(self) -> bool:
+        return bool(self.transport.disconnecting)
+
+    def drop(self, reason: Failure | None = None) -> None:
+        """The connection ends (the peer went away, or the close completed)."""
+        if self.transport.connected:
+            self.transport.connected = False
+            self.protocol.connectionLost(reason or Failure(error.ConnectionDone()))
+
+
+class LineClient(LineReceiver):
+    """
+    A real TCP client for integration tests: collects the server's lines and
+    lets a test wait for one by predicate, with a timeout instead of a sleep.
+    """
+
+    delimiter = b"\r\n"
+    MAX_LENGTH = 1 << 20
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.lines: list[str] = []
+        self._seen = 0
+        self._waiting: list[tuple[Callable[[str], bool], defer.Deferred[str]]] = []
+        self._telnet = TelnetFilter()
+        self.closed: defer.Deferred[None] = defer.Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        super().dataReceived(self._telnet.feed(data))
+
+    def lineReceived(self, line: bytes) -> None:
+        self.lines.append(line.decode("utf-8", "replace"))
+        self._check()
+
+    def connectionLost(self, reason: Failure = None) -> None:
+        if self._buffer:
+            self.lines.append(self._buffer.decode("utf-8", "replace"))
+            self._buffer = b""
+        for _, waiter in self._waiting:
+            waiter.errback(AssertionError(f"connection closed; lines so far: {self.lines!r}"))
+        self._waiting = []
+        self.closed.callback(None)
+
+    def _check(self) -> None:
+        while self._waiting and self._seen < len(self.lines):
+            line = self.lines[self._seen]
+            self._seen += 1
+            match, waiter = self._waiting[0]
+            if match(line):
+                self._waiting.pop(0)
+                waiter.callback(line)
+
+    def expect(self, pattern: str | Callable[[str], bool], timeout: float = LINE_TIMEOUT):
+        """
+        A Deferred for the next line (after those already matched) that
+        contains C{pattern} (a regular expression) or satisfies it (a callable).
+        Lines before it are passed over; they stay in C{lines}.
+        """
+        match = pattern if callable(pattern) else re.compile(pattern).search
+        waiter: defer.Deferred[str] = defer.Deferred()
+        waiter.addTimeout(timeout, self.clock, onTimeoutCancel=self._timed_out(pattern))
+        self._waiting.append((match, waiter))
+        self._check()
+        return waiter
+
+    def _timed_out(self, pattern):
+        def describe(result, timeout):
+            raise AssertionError(f"no line matching {pattern!r} in {timeout}s; got {self.lines!r}")
+
+        return describe
+
+    def say(self, *lines: str) -> None:
+        self.transport.write("".join(line + "\n" for line in lines).encode("utf-8"))
+
+
+async def connect(reactor, port: int, host: str = "::1") -> LineClient:
+    """A L{LineClient} connected over real TCP (C{host} "::1" or "127.0.0.1")."""
+    kind = endpoints.TCP6ClientEndpoint if ":" in host else endpoints.TCP4ClientEndpoint
+    endpoint = kind(reactor, host, port, timeout=LINE_TIMEOUT)
+    return await endpoint.connect(Factory.forProtocol(lambda: LineClient(reactor)))
+
+
+async def join(reactor, port: int, name: str, group: str = "GL1", host: str = "::1") -> LineClient:
+    """Connect and register; returns once the server confirmed the registration."""
+    client = await connect(reactor, port, host)
+    client.say(name, group)
+    await client.expect(f"^Hello {re.escape(name)} ")
+    return client
+
+
+class ServerHandle:
+    """A chat server listening on a loopback port, as C{twistd chatroom} runs it."""
+
+    def __init__(self, reactor, factory: ChatFactory, port) -> None:
+        self.reactor = reactor
+        self.factory = factory
+        self.listening = port
+        self.port: int = port.getHost().port
+
+    @property
+    def room(self) -> Room:
+        return self.factory.room
+
+    async def stop(self) -> None:
+        """Stop listening, close every connection, and wait until they are gone."""
+        await self.listening.stopListening()
+        await self.factory.shutdown()
+
+
+async def listen(reactor, settings: Settings | None = None, interface: str = "::1") -> ServerHandle:
+    """Start a chat server on a free port of C{interface}, through an endpoint string."""
+    settings = settings or Settings()
+    room = Room(settings.max_clients, Fanout(lambda flush: reactor.callLater(0, flush)))
+    factory = ChatFactory(room, settings, reactor)
+    escaped = interface.replace(":", r"\:")
+    kind = "tcp6" if ":" in interface else "tcp"
+    endpoint = endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}")
+    port = await endpoint.listen(factory)
+    return ServerHandle(reactor, factory, port)
