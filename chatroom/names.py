@@ -47,9 +47,9 @@ def normalize_name(raw: str) -> str:
     """
     name = unicodedata.normalize("NFC", raw.strip())
     if not name:
-        raise InvalidName("a name can't be empty")
+        raise InvalidName("a name can't be empty.")
     if len(name) > NAME_MAX:
-        raise InvalidName(f"a name is at most {NAME_MAX} characters (that one has {len(name)})")
+        raise InvalidName(f"a name is at most {NAME_MAX} characters (that one has {len(name)}).")
     scripts = set()
     for ch in name:
         if ch in "_-":
@@ -58,13 +58,18 @@ def normalize_name(raw: str) -> str:
         if category == "Nd":
             continue
         if category[0] != "L":
-            shown = ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
-            raise InvalidName(f"a name may hold only letters, digits, _ and - (not {shown!r})")
+            if ch == " ":
+                shown = "a space"
+            elif ch.isprintable():
+                shown = repr(ch)
+            else:
+                shown = f"U+{ord(ch):04X}"
+            raise InvalidName(f"a name may hold only letters, digits, _ and - (not {shown}).")
         script = _script(ch)
         if script is not None:
             scripts.add(script)
     if len(scripts) > 1:
-        raise InvalidName("a name can't mix Latin, Greek and Cyrillic letters")
+        raise InvalidName("a name can't mix Latin, Greek and Cyrillic letters.")
     return name
 
 
@@ -81,9 +86,9 @@ def normalize_group(raw: str) -> str:
     """
     group = unicodedata.normalize("NFC", raw.strip())
     if not group:
-        raise InvalidGroup("a group can't be empty")
+        raise InvalidGroup("a group can't be empty.")
     if len(group) > GROUP_MAX:
-        raise InvalidGroup(f"a group is at most {GROUP_MAX} characters (that one has {len(group)})")
+        raise InvalidGroup(f"a group is at most {GROUP_MAX} characters (that one has {len(group)}).")
     if not group.isprintable():
-        raise InvalidGroup("a group may hold only printable characters")
+        raise InvalidGroup("a group may hold only printable characters.")
     return group

@@ -17,6 +17,7 @@ from chatroom import commands, messages
 from chatroom.limits import FloodGuard
 from chatroom.names import RuleError
 from chatroom.room import Member, Room, encode
+from chatroom.text import clean
 
 _NAME, _GROUP, _CHAT, _DONE = range(4)
 
@@ -108,6 +109,7 @@ class Session:
 
     def _command(self, line: str, now: float) -> None:
         word, _, args = line[1:].partition(" ")
+        word = clean(word)
         command = commands.lookup(word)
         if command is None:
             self.reply(messages.unknown_command(word))
