@@ -211,6 +211,10 @@ class Room:
         """A line for one member only (a reply, an error), in order with their traffic."""
         self.fanout.direct(member, encode(text))
 
+    def flush(self) -> None:
+        """Deliver everything queued now, rather than at the end of the turn."""
+        self.fanout.flush()
+
     def announce(self, text: str) -> None:
         """A line for every member (server notices)."""
         self.fanout.broadcast(encode(text))

@@ -165,6 +165,9 @@ class Session:
             return
         self.reply(line)
         self.end(now, reason)
+        # The last line may be queued behind the room's traffic: send it
+        # before the connection starts closing.
+        self.room.flush()
         self._close()
 
     def end(self, now: float, reason: str) -> None:

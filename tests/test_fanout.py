@@ -126,3 +126,37 @@ def test_recipientLeavingDuringFlushIsSafe():
     assert a.lines() == c.lines() == ["x", "b left"]
     assert b not in fanout
 
+
+
+def test_joinAndLeaveInTheSameTurn():
+    clock, fanout = batched()
+    (a,) = members(fanout, 1)
+    visitor = Recorder()
+    fanout.broadcast(b"before\r\n")
+    fanout.add(visitor)
+    fanout.broadcast(b"during\r\n")
+    fanout.direct(visitor, b"just you\r\n")
+    fanout.remove(visitor)
+    fanout.broadcast(b"after\r\n")
+    clock.advance(0)
+    assert visitor.lines() == ["during", "just you"]
+    assert a.lines() == ["before", "during", "after"]
+
+
+def test_crowdJoiningInOneTurnCostsOneWritePerMember():
+    clock, fanout = batched()
+    old = members(fanout, 3)
+    writes = []
+    old[0].send = writes.append
+    newcomers = []
+    for i in range(100):
+        newcomer = Recorder()
+        fanout.add(newcomer)
+        fanout.broadcast(b"%d joined\r\n" % i, exclude=newcomer)
+        newcomers.append(newcomer)
+    clock.advance(0)
+    assert len(writes) == 1
+    assert writes[0].count(b"joined") == 100
+    # each newcomer hears of those who came after it, not before
+    assert newcomers[0].lines() == [f"{i} joined" for i in range(1, 100)]
+    assert newcomers[-1].lines() == []

@@ -268,7 +268,7 @@ def test_slowReaderThatCatchesUpIsForgiven():
     guard = bob.protocol._guard
     for _ in range(5):
         guard.pauseProducing()
-        for i in range(10):
+        for _ in range(10):
             ala.say("y" * 50)
         guard.resumeProducing()  # the buffer drained
     assert not bob.transport.disconnected

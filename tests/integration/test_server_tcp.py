@@ -1,0 +1,165 @@
+"""
+The server over real TCP on loopback: every rule of the protocol, as a person
+with telnet or nc would meet it.
+"""
+
+import pytest_twisted
+from twisted.internet import defer
+
+from chatroom.settings import Settings
+from chatroom.testing import connect, join, listen
+
+STAMP = r"^\[\d\d:\d\d:\d\d\] "
+
+
+@pytest_twisted.async_yield_fixture
+async def server(reactor):
+    handle = await listen(reactor, Settings(max_clients=5))
+    yield handle
+    await handle.stop()
+
+
+async def quit_all(*clients):
+    for client in clients:
+        if client.transport.connected:
+            client.say("/wyjdz")
+    await defer.gatherResults([client.closed for client in clients])
+
+
+@pytest_twisted.ensureDeferred
+async def test_welcomeAndPrompts(reactor, server):
+    client = await connect(reactor, server.port)
+    await client.expect(r"^Welcome to chatroom.*\(0/5 online\)\.$")
+    await client.expect(r"^Your name \(1-20 letters, digits, _ or -\):$")
+    client.say("Żaneta")
+    await client.expect(r"^Your lab group")
+    client.say("GL3")
+    await client.expect(r"^Hello Żaneta \(GL3\), you are in: 1/5 online\. Type /pomoc")
+    await quit_all(client)
+
+
+@pytest_twisted.ensureDeferred
+async def test_publicMessageReachesOthersNotTheSender(reactor, server):
+    ala = await join(reactor, server.port, "ala", "GL3")
+    bob = await join(reactor, server.port, "bob", "GL1")
+    cyryl = await join(reactor, server.port, "cyryl", "GL2")
+    await ala.expect(r"\* cyryl \(GL2\) joined \(3/5 online\)")
+    ala.say("hello zażółć 😀")
+    for other in (bob, cyryl):
+        await other.expect(STAMP + r"ala \(GL3\): hello zażółć 😀$")
+    ala.say("/online")  # ala's own message must not come back before this answer
+    answer = await ala.expect("^Online")
+    assert answer == "Online (3/5): ala (GL3), bob (GL1), cyryl (GL2)"
+    assert not [line for line in ala.lines if "hello" in line]
+    await quit_all(ala, bob, cyryl)
+
+
+@pytest_twisted.ensureDeferred
+async def test_everyCommandOverTCP(reactor, server, log_events):
+    ala = await join(reactor, server.port, "ala", "GL3")
+    bob = await join(reactor, server.port, "bob", "GL1")
+    eve = await join(reactor, server.port, "eve", "GL1")
+
+    ala.say("/pomoc")
+    await ala.expect(r"^  /msg NAME TEXT, /w +send TEXT to NAME only")
+    ala.say("/HELP")
+    await ala.expect(r"^  /wyjdz, /quit +leave the room")
+
+    ala.say("/msg BOB top secret")
+    await bob.expect(STAMP + r"\[private\] ala \(GL3\): top secret$")
+    await ala.expect(STAMP + r"\[private to bob\] top secret$")
+    ala.say("/w nobody hi")
+    await ala.expect("^Error: nobody called nobody is online")
+    ala.say("/msg bob")
+    await ala.expect("^Error: usage: /msg NAME TEXT")
+
+    ala.say("/changename Alicja")
+    for client in (ala, bob, eve):
+        await client.expect(STAMP + r"\* ala is now known as Alicja$")
+    bob.say("/nick alicja")
+    await bob.expect("^Error: the name alicja is taken")
+
+    eve.say("/who")
+    await eve.expect(r"^Online \(3/5\): Alicja \(GL3\), bob \(GL1\), eve \(GL1\)$")
+    eve.say("/dance")
+    await eve.expect(r"^Error: unknown command /dance; type /pomoc \(/help\)")
+
+    eve.say("public after all that")
+    await bob.expect(r"eve \(GL1\): public after all that$")
+    # eve saw nothing private, and no error of anyone else's
+    assert not [line for line in eve.lines if "secret" in line or "usage" in line]
+
+    bob.say("/quit")
+    await bob.expect("^Goodbye!$")
+    await bob.closed
+    await ala.expect(STAMP + r"\* bob \(GL1\) left$")
+    await quit_all(ala, eve)
+    assert not [e for e in log_events if "secret" in repr(e)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_droppedConnectionLeavesAndFreesTheName(reactor, server):
+    ala = await join(reactor, server.port, "ala", "GL3")
+    bob = await join(reactor, server.port, "bob")
+    ala.transport.abortConnection()
+    await bob.expect(STAMP + r"\* ala \(GL3\) left$")
+    again = await join(reactor, server.port, "ALA")
+    await quit_all(bob, again)
+
+
+@pytest_twisted.ensureDeferred
+async def test_roomFullOverTheLimit(reactor, log_events):
+    server = await listen(reactor, Settings(max_clients=2))
+    ala = await join(reactor, server.port, "ala")
+    registering = await connect(reactor, server.port)  # counts, though nameless
+    await registering.expect("^Your name")
+    refused = await connect(reactor, server.port)
+    await refused.closed
+    assert refused.lines == ["Sorry, the room is full (2/2). Try again later."]
+    assert not [line for line in ala.lines if "joined" in line or "left" in line]
+    assert [
+        e
+        for e in log_events
+        if e.get("log_format", "").startswith("refused {peer}: room full")
+        and e["peer"].startswith("[::1]:")
+    ]
+    await quit_all(ala, registering)
+    await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_ipv4ClientsOnAnIPv6ListenerCountAsIPv4(reactor):
+    # Bound to the IPv4-mapped loopback, so only IPv4 clients can come, and
+    # they do arrive as ::ffff:127.0.0.1 (as on a dual-stack tcp6: listener).
+    server = await listen(
+        reactor, Settings(max_per_ip=1, exempt_loopback=False), interface="::ffff:127.0.0.1"
+    )
+    first = await join(reactor, server.port, "ala", host="127.0.0.1")
+    (protocol,) = server.factory.connections
+    assert protocol.peer.startswith("127.0.0.1:")
+    second = await connect(reactor, server.port, host="127.0.0.1")
+    await second.closed
+    assert second.lines == ["Sorry, too many connections from your address (1/1). Try again later."]
+    await quit_all(first)
+    await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_pipelinedRegistrationAndMessage(reactor, server):
+    bob = await join(reactor, server.port, "bob")
+    client = await connect(reactor, server.port)
+    client.transport.write(b"ala\r\nGL3\r\nfirst words\r\n")
+    await bob.expect(r"ala \(GL3\): first words$")
+    await quit_all(bob, client)
+
+
+@pytest_twisted.ensureDeferred
+async def test_shutdownTellsEveryone(reactor):
+    server = await listen(reactor)
+    ala = await join(reactor, server.port, "ala")
+    pending = await connect(reactor, server.port)
+    await pending.expect("^Your name")
+    await server.stop()
+    for client in (ala, pending):
+        await client.closed
+        assert client.lines[-1].endswith("* The server is shutting down. Goodbye!")
