@@ -1,0 +1,292 @@
+# -*- test-case-name: tests.test_client -*-
+"""
+chatroom-client: talk to a chatroom server from a terminal, or from a script.
+
+In a terminal the conversation scrolls above an input line that incoming
+messages never break (L{chatroom.terminal}); with pipes it reads lines and
+writes lines, nothing else, so scripts and tests can drive it.  Either way
+L{chatroom.clientsession.ChatClient} decides what is sent, what is shown, and
+how the program ends: each way out has its own exit status (see L{DESCRIPTION}).
+"""
+
+from __future__ import annotations
+
+import getopt
+import os
+import signal
+import sys
+from typing import NoReturn
+
+from twisted.internet import defer, endpoints, stdio, task
+from twisted.internet.interfaces import IHalfCloseableProtocol, IStreamClientEndpoint
+from twisted.logger import globalLogBeginner, textFileLogObserver
+from twisted.protocols.basic import LineReceiver
+from twisted.python import usage
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chatroom import __version__
+from chatroom.clientsession import CLOSE_TIMEOUT, EXIT_USAGE, ChatClient
+from chatroom.terminal import start_terminal, terminal_size, terminal_state
+
+PROGRAM = "chatroom-client"
+DEFAULT_PORT = 5000
+CONNECT_TIMEOUT = 10.0
+
+
+DESCRIPTION = f"""\
+Talk to a chatroom server.  HOST is an IPv6 address (::1, fe80::1%eth0), an IPv4
+address or a host name; PORT defaults to {DEFAULT_PORT}.  Without --name and --group
+the server asks for them and you answer.  Your own public messages are shown as
+"[HH:MM:SS] you: text", with the local time.
+
+In a terminal, messages scroll above an input line that keeps what you are
+typing.  Colours are off with --no-color or when NO_COLOR is set.  Keys:
+  Enter                    send the line
+  Left/Right, Home/End     move (also Ctrl-B/F, Ctrl-A/E)
+  Up/Down                  lines sent before (also Ctrl-P/N)
+  Backspace, Delete        delete a character; Insert toggles typeover
+  Ctrl-U, Ctrl-K, Ctrl-W   cut to the start, to the end, a word back
+  Ctrl-L                   redraw the input line
+  Ctrl-D                   on an empty line: leave (sends /wyjdz)
+  Ctrl-C                   leave at once
+
+With pipes (or TERM=dumb) it reads and writes plain lines: no colours, no escape
+sequences; the conversation goes to stdout, the client's own messages to stderr,
+and the end of input sends /wyjdz.
+
+Exit status:
+  0    you left: /wyjdz, /quit, Ctrl-D, end of input
+  1    the connection failed, or the server closed it
+  2    wrong options
+  3    the server refused you (room full, too many connections from your address)
+  130  Ctrl-C (SIGINT);  143  SIGTERM
+"""
+
+
+class Options(usage.Options):
+    synopsis = (
+        f"Usage: {PROGRAM} [options] HOST [PORT]\n   or: {PROGRAM} [options] --connect ENDPOINT"
+    )
+    # usage.Options runs a longdesc's paragraphs together; getUsage adds DESCRIPTION.
+    longdesc = ""
+
+    optParameters = [
+        [
+            "connect",
+            "c",
+            None,
+            "Any Twisted client endpoint instead of HOST [PORT], "
+            r"e.g. tcp:host=\:\:1:port=5000 or tls:host=example.org:port=5000.",
+        ],
+        ["name", "n", None, "Register with this name, without being asked."],
+        ["group", "g", None, "Register with this lab group, without being asked."],
+        ["log", None, None, "Write diagnostics (Twisted's log) to this file."],
+    ]
+    optFlags = [["no-color", None, "No colours (also when NO_COLOR is set)."]]
+
+    def getUsage(self, width: int | None = None) -> str:
+        return super().getUsage(width) + "\n" + DESCRIPTION
+
+    def opt_version(self) -> NoReturn:
+        """Print the version and exit."""
+        print(f"{PROGRAM} {__version__}")
+        sys.exit(0)
+
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Options may come after HOST and PORT (C{chatroom-client ::1 --name ala}):
+        usage.Options stops at the first argument, as POSIX getopt does, so
+        put the options first (GNU order) and let it parse that.
+        """
+        options = sys.argv[1:] if options is None else list(options)
+        try:
+            found, arguments = getopt.gnu_getopt(options, self.shortOpt, self.longOpt)
+        except getopt.GetoptError as e:
+            raise usage.UsageError(str(e)) from None
+        ordered = []
+        for option, value in found:
+            if option.startswith("--"):
+                ordered.append(f"{option}={value}" if option[2:] + "=" in self.longOpt else option)
+            else:
+                ordered.extend([option, value] if option[1] + ":" in self.shortOpt else [option])
+        super().parseOptions([*ordered, "--", *arguments])
+
+    def parseArgs(self, host: str | None = None, port: str | None = None) -> None:
+        self["host"] = host
+        self["port"] = port
+
+    def postOptions(self) -> None:
+        host, port = self["host"], self["port"]
+        if self["connect"]:
+            if host is not None:
+                raise usage.UsageError("give either HOST [PORT] or --connect, not both.")
+            return
+        if host is None:
+            raise usage.UsageError("which server?  Give HOST [PORT] or --connect ENDPOINT.")
+        if host.startswith("[") and host.endswith("]"):
+            self["host"] = host[1:-1]  # [::1], as in URLs
+        if port is None:
+            self["port"] = DEFAULT_PORT
+            return
+        try:
+            self["port"] = int(port)
+        except ValueError:
+            raise usage.UsageError(f"the port must be a number, not {port!r}.") from None
+        if not 0 < self["port"] < 65536:
+            raise usage.UsageError(f"the port must be 1-65535, not {port}.")
+
+
+def make_endpoint(reactor, options: Options) -> tuple[IStreamClientEndpoint, str]:
+    """
+    The endpoint to connect to, and how to name it in messages.
+
+    HOST [PORT] uses C{HostnameEndpoint}: it takes IPv6 literals (with a
+    C{%scope}), IPv4 and names, and tries every address a name has.
+
+    @raise ValueError: the --connect string is not a valid endpoint.
+    """
+    if options["connect"]:
+        description = options["connect"]
+        return endpoints.clientFromString(reactor, description), description
+    host, port = options["host"], options["port"]
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return endpoints.HostnameEndpoint(reactor, host, port, timeout=CONNECT_TIMEOUT), where
+
+
+@implementer(IHalfCloseableProtocol)
+class PlainConsole(LineReceiver):
+    """
+    Lines in, lines out, for pipes and scripts: never an escape sequence.
+    The conversation goes to stdout, the client's own notices to stderr.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = 1 << 20
+
+    def __init__(self, user, stderr=None) -> None:
+        self.user = user
+        self.stderr = stderr or sys.stderr
+        self.closed: defer.Deferred[None] = defer.Deferred()
+        self._write_lost = False
+
+    def lineReceived(self, line: bytes) -> None:
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        self.user.user_line(line.decode("utf-8", "replace"))
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self.show(f"a line over {self.MAX_LENGTH} bytes was not sent.", "notice")
+
+    def readConnectionLost(self) -> None:
+        if self._buffer:  # a last line without a newline
+            self.lineReceived(self._buffer)
+            self._buffer = b""
+        self.user.user_eof()
+
+    def writeConnectionLost(self) -> None:
+        self._write_lost = True  # nobody reads what we print: leave
+        self.user.user_eof()
+
+    def connectionLost(self, reason: Failure) -> None:
+        if not self.closed.called:
+            self.closed.callback(None)
+
+    def show(self, text: str, style: str = "server") -> None:
+        if style == "notice":
+            self.stderr.write(f"{PROGRAM}: {text}\n")
+            self.stderr.flush()
+        elif style != "status":
+            self.transport.write(text.encode("utf-8") + b"\n")
+
+    def ask(self, prompt: str) -> None:
+        self.show(prompt)
+
+    def close(self) -> defer.Deferred[None]:
+        """Flush stdout and stop reading stdin; fires when done."""
+        if self._write_lost or self.closed.called:
+            return defer.succeed(None)
+        self.transport.loseConnection()
+        return self.closed
+
+
+def wants_terminal(environ=os.environ) -> bool:
+    """The line editor needs a terminal both ways, and one that understands escape codes."""
+    return os.isatty(0) and os.isatty(1) and environ.get("TERM", "") != "dumb"
+
+
+def wants_colour(options: Options, environ=os.environ) -> bool:
+    """Colours unless --no-color, or NO_COLOR set to anything (https://no-color.org)."""
+    return not options["no-color"] and not environ.get("NO_COLOR")
+
+
+async def run(
+    reactor, options: Options, endpoint: IStreamClientEndpoint, where: str, interactive: bool
+) -> NoReturn:
+    """The program, once the options are known: connect, converse, exit with a status."""
+    client = ChatClient(reactor, options["name"], options["group"], where)
+    if interactive:
+        editor = start_terminal(client, wants_colour(options), reactor)
+        client.console = editor
+        on_resize = lambda: editor.terminalSize(*terminal_size())  # noqa: E731
+    else:
+        client.console = PlainConsole(client)
+        stdio.StandardIO(client.console, reactor=reactor)
+        on_resize = None
+    reactor.callWhenRunning(_handle_signals, reactor, client, on_resize)
+    status = await client.connect(endpoint)
+    closing = client.console.close()
+    closing.addTimeout(CLOSE_TIMEOUT, reactor)
+    try:
+        await closing
+    except defer.TimeoutError:
+        pass  # stdout is stuck (a full pipe nobody reads): leave anyway
+    raise SystemExit(status)
+
+
+def _handle_signals(reactor, client: ChatClient, on_resize=None) -> None:
+    """
+    Replace the reactor's SIGINT/SIGTERM handlers (which just stop it) with a
+    clean exit of our own; in a terminal, follow its size.  Called once the
+    reactor runs, after it has installed its own.
+    """
+
+    def interrupt(signum, frame):
+        reactor.callFromThread(client.user_interrupt, signum)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    if on_resize is not None:
+        signal.signal(signal.SIGWINCH, lambda signum, frame: reactor.callFromThread(on_resize))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """The chatroom-client command."""
+    options = Options()
+    try:
+        options.parseOptions(sys.argv[1:] if argv is None else argv)
+    except usage.UsageError as e:
+        sys.stderr.write(f"{PROGRAM}: {e}\nTry '{PROGRAM} --help'.\n")
+        sys.exit(EXIT_USAGE)
+    from twisted.internet import reactor
+
+    try:
+        endpoint, where = make_endpoint(reactor, options)
+    except Exception as e:  # clientFromString raises whatever its parser does
+        sys.stderr.write(f"{PROGRAM}: bad endpoint {options['connect']!r}: {e}\n")
+        sys.exit(EXIT_USAGE)
+    if options["log"]:
+        try:
+            logfile = open(options["log"], "a", encoding="utf-8")
+        except OSError as e:
+            sys.stderr.write(f"{PROGRAM}: cannot write the log: {e}\n")
+            sys.exit(EXIT_USAGE)
+        # Not redirectStandardIO: stderr is where the user's messages go.
+        globalLogBeginner.beginLoggingTo([textFileLogObserver(logfile)], redirectStandardIO=False)
+    interactive = wants_terminal()
+    with terminal_state(raw=interactive):
+        task.react(run, (options, endpoint, where, interactive))
+
+
+if __name__ == "__main__":
+    main()
