@@ -176,6 +176,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     def lineReceived(self, line: bytes) -> None:
         if line[-1:] == b"\r":
             line = line[:-1]
+        elif self._telnet is not None:
+            # telnet in BINARY mode ends lines with a bare LF and echoes it
+            # locally as one: without a CR the user's cursor stays in the
+            # column where they stopped typing, and every reply staircases.
+            self.transport.write(b"\r")
         session = self.session
         if self.timeOut is not None and session.joined:
             self.resetTimeout()

@@ -304,3 +304,17 @@ def test_shutdownTellsEveryoneAndCloses():
     assert pending.transport.disconnected
     pending.drop()
     assert done.called
+
+
+def test_telnetBareLFGetsACarriageReturn(factory):
+    # telnet in BINARY mode echoes Enter as a bare LF: a CR puts the user's
+    # cursor back at the margin before any reply.
+    telnet_user = FakePeer(factory)
+    telnet_user.send(bytes((IAC, DO, BINARY, IAC, WILL, BINARY)))
+    telnet_user.raw()
+    telnet_user.send(b"ala\n")
+    assert telnet_user.raw().startswith(b"\rYour lab group")
+    nc_user = FakePeer(factory, "2001:db8::7")
+    nc_user.raw()
+    nc_user.send(b"bob\n")
+    assert nc_user.raw().startswith(b"Your lab group")
