@@ -132,7 +132,7 @@ def test_telnetNegotiationAnsweredNotRelayed(factory):
     bob.lines()
     ala.raw()
     ala.send(bytes((IAC, DO, BINARY, IAC, WILL, BINARY, IAC, DO, ECHO)) + b"hi\n")
-    assert ala.raw() == bytes((IAC, WONT, ECHO))
+    assert ala.raw() == bytes((IAC, WONT, ECHO)) + b"\r"
     (line,) = bob.lines()
     assert line.endswith("ala (GL3): hi")
 
