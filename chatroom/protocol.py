@@ -135,6 +135,9 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.setTimeout(self.factory.settings.idle_timeout)
 
     def dataReceived(self, data: bytes) -> None:
+        transport = self.transport
+        if transport.disconnecting:
+            return  # closing: whatever else comes is not read
         if self._telnet is not None or b"\xff" in data:
             data = self._telnet_filter().feed(data)
         if self._skipped >= 0:
@@ -151,15 +154,17 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             data = buffer + data
         lines = data.split(b"\n")
         self._buffer = lines.pop()
-        transport = self.transport
         for line in lines:
             if transport.disconnecting:
+                self._buffer = b""
                 return
             if len(line) > self.MAX_LENGTH:
                 self.lineLengthExceeded(line)
             else:
                 self.lineReceived(line)
-        if len(self._buffer) > self.MAX_LENGTH and not transport.disconnecting:
+        if transport.disconnecting:
+            self._buffer = b""
+        elif len(self._buffer) > self.MAX_LENGTH:
             partial, self._buffer = self._buffer, b""
             self._skipped = len(partial)
             self.lineLengthExceeded(partial)
