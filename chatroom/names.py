@@ -88,7 +88,9 @@ def normalize_group(raw: str) -> str:
     if not group:
         raise InvalidGroup("a group can't be empty.")
     if len(group) > GROUP_MAX:
-        raise InvalidGroup(f"a group is at most {GROUP_MAX} characters (that one has {len(group)}).")
+        raise InvalidGroup(
+            f"a group is at most {GROUP_MAX} characters (that one has {len(group)})."
+        )
     if not group.isprintable():
         raise InvalidGroup("a group may hold only printable characters.")
     return group

@@ -37,7 +37,6 @@ def no_timers_left_behind():
     assert not pending, f"timers left running: {pending!r}"
 
 
-
 @pytest.fixture
 def log_events():
     """Every log event emitted during the test (the server's log, as twistd would get it)."""

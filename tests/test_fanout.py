@@ -127,7 +127,6 @@ def test_recipientLeavingDuringFlushIsSafe():
     assert b not in fanout
 
 
-
 def test_joinAndLeaveInTheSameTurn():
     clock, fanout = batched()
     (a,) = members(fanout, 1)

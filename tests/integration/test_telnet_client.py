@@ -10,7 +10,6 @@ import shutil
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
 
 from chatroom.settings import Settings
 from chatroom.testing import join, listen
