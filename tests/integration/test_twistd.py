@@ -22,9 +22,15 @@ from tests.integration.process import spawn, stop_all
 
 TWISTD = str(Path(sys.executable).with_name("twistd"))
 SOURCE_TREE = Path(chatroom.__file__).resolve().parents[1]
-INSTALLED = (
-    Path(sysconfig.get_paths()["purelib"]).resolve() in Path(chatroom.__file__).resolve().parents
-)
+
+
+def installed_plugin() -> Path | None:
+    """The dropin a real (not editable) install put in site-packages, if any."""
+    plugin = Path(sysconfig.get_paths()["purelib"]) / "twisted" / "plugins" / "chatroom_plugin.py"
+    return plugin if plugin.is_file() else None
+
+
+INSTALLED = installed_plugin() is not None
 
 
 def environment() -> dict[str, str]:
@@ -180,6 +186,7 @@ def test_pluginShippedWithoutAnInitFile():
     A real install puts the dropin next to Twisted's own and ships no
     __init__.py that would replace Twisted's (and hide every other plugin).
     """
-    plugins = Path(sysconfig.get_paths()["purelib"]) / "twisted" / "plugins"
-    assert (plugins / "chatroom_plugin.py").is_file()
-    assert "pluginPackagePaths" in (plugins / "__init__.py").read_text()
+    plugin = installed_plugin()
+    assert plugin.is_file()
+    assert plugin.parent == Path(sysconfig.get_paths()["purelib"]) / "twisted" / "plugins"
+    assert "pluginPackagePaths" in (plugin.parent / "__init__.py").read_text()
