@@ -48,7 +48,7 @@ class Fanout:
     log = Logger()
 
     def __init__(self, schedule: Callable[[Callable[[], None]], object] | None = None) -> None:
-        self._schedule = schedule
+        self.schedule = schedule
         # dict as an ordered set: O(1) removal, delivery in join order.
         self._members: dict[Recipient, None] = {}
         self._batch: list[Entry] = []
@@ -76,11 +76,11 @@ class Fanout:
 
     def broadcast(self, data: bytes, exclude: Recipient | None = None) -> None:
         """Queue C{data} for every member except C{exclude}."""
-        if self._schedule is None:
+        if self.schedule is None:
             self._deliver([(data, exclude, None)], list(self._members), (), {}, {})
             return
         if not self._batch:
-            self._schedule(self.flush)
+            self.schedule(self.flush)
         self._batch.append((data, exclude, None))
 
     def direct(self, member: Recipient, data: bytes) -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import socket
 
-from twisted.internet import interfaces
+from twisted.internet import interfaces, tcp
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
@@ -90,7 +89,6 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     """
 
     delimiter = b"\r\n"
-    log = Logger()
 
     factory: ChatFactory
     peer = "?"
@@ -99,6 +97,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     _telnet: TelnetFilter | None = None
     _skipped = -1  # bytes of an overlong line skipped so far; -1 when not skipping
     _guard: _OutputGuard | None = None
+    _direct = False  # transport is plain TCP: send() may write through (see there)
     _closer = None
 
     def connectionMade(self) -> None:
@@ -107,6 +106,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.MAX_LENGTH = settings.max_line
         transport = self.transport
         _tune_socket(transport)
+        self._direct = isinstance(transport, tcp.Connection)
         self._guard = _OutputGuard()
         transport.registerProducer(self._guard, True)
         if settings.telnet:
@@ -196,7 +196,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.session.reply(messages.line_too_long(self.MAX_LENGTH))
 
     def _stream_too_long(self) -> None:
-        self.log.info(
+        self.factory.journal.info(
             "closing {peer}: {size} bytes without a newline", peer=self.peer, size=self._skipped
         )
         self._buffer = b""
@@ -207,8 +207,32 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         )
 
     def send(self, data: bytes) -> None:
-        """Write encoded lines, and cut off a client that has stopped reading."""
-        self.transport.write(data)
+        """
+        Write encoded lines, and cut off a client that has stopped reading.
+
+        When nothing is queued on a plain TCP transport, the lines go straight
+        to the socket (C{writeSomeData}).  Through C{write} each delivery
+        would cost two epoll registrations (start, then stop writing) and wait
+        for the next reactor turn; in a busy room that was most of the
+        server's time and all of its latency (docs/performance.md).  Whatever
+        the socket doesn't take, and everything when something is already
+        queued, goes through C{write} as usual, so order and the producer
+        machinery are untouched.
+        """
+        transport = self.transport
+        if (
+            self._direct
+            and not transport.dataBuffer
+            and not transport._tempDataLen
+            and not transport.disconnecting
+            and not transport._aborting
+        ):
+            sent = transport.writeSomeData(data)
+            if sent.__class__ is int:  # else a ConnectionLost: write() will find out
+                if sent == len(data):
+                    return
+                data = data[sent:]
+        transport.write(data)
         guard = self._guard
         if guard.paused:
             guard.queued += len(data)
@@ -216,7 +240,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
                 self._overflow()
 
     def _overflow(self) -> None:
-        self.log.info(
+        self.factory.journal.info(
             "closing {peer}: over {limit} bytes of output queued (not reading)",
             peer=self.peer,
             limit=self.factory.settings.max_output,
@@ -240,7 +264,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def timeoutConnection(self) -> None:
         line = messages.IDLE_TIMEOUT if self.session.joined else messages.REGISTRATION_TIMEOUT
-        self.log.info("closing {peer}: timed out", peer=self.peer)
+        self.factory.journal.info("closing {peer}: timed out", peer=self.peer)
         self.session.kick(line, self.factory.clock.seconds(), "timed out")
 
     def shutdown(self, now: float) -> None:
@@ -297,10 +321,10 @@ class ChatFactory(ServerFactory):
     """
 
     protocol = ChatProtocol
-    log = Logger()
 
     def __init__(self, room: Room, settings: Settings, clock: interfaces.IReactorTime) -> None:
         self.room = room
+        self.journal = room.journal
         self.settings = settings
         self.clock = clock
         self.connections: set[ChatProtocol] = set()
@@ -313,7 +337,7 @@ class ChatFactory(ServerFactory):
         peer = format_peer(addr)
         count = len(self.connections)
         if count >= self.settings.max_clients:
-            self.log.info(
+            self.journal.info(
                 "refused {peer}: room full ({count}/{max})",
                 peer=peer,
                 count=count,
@@ -323,7 +347,7 @@ class ChatFactory(ServerFactory):
         key = address_key(getattr(addr, "host", peer))
         if not self.addresses.acquire(key):
             limit = self.settings.max_per_ip
-            self.log.info(
+            self.journal.info(
                 "refused {peer}: {limit} connections from that address already",
                 peer=peer,
                 limit=limit,
@@ -334,7 +358,7 @@ class ChatFactory(ServerFactory):
         protocol.peer = peer
         protocol.address_key = key
         self.connections.add(protocol)
-        self.log.info(
+        self.journal.info(
             "connection from {peer} ({count}/{max})",
             peer=peer,
             count=count + 1,

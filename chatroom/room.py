@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted.logger import Logger
-
 from chatroom import messages
 from chatroom.fanout import Fanout
+from chatroom.journal import Journal
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
 from chatroom.text import clean
 
@@ -70,11 +69,13 @@ class Room:
     so nobody can take it in between.
     """
 
-    log = Logger()
-
-    def __init__(self, capacity: int, fanout: Fanout | None = None) -> None:
+    def __init__(
+        self, capacity: int, fanout: Fanout | None = None, journal: Journal | None = None
+    ) -> None:
         self.capacity = capacity
         self.fanout = fanout if fanout is not None else Fanout()
+        # The log keeps the fan-out's pace: one event a turn, however busy.
+        self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self._names: dict[str, Member] = {}
         self._clock = messages.Clock()
         self._closing = False
@@ -130,7 +131,7 @@ class Room:
             encode(messages.joined(stamp, member.name, member.group, online, self.capacity)),
             exclude=member,
         )
-        self.log.info(
+        self.journal.info(
             "joined: {name} ({group}) from {peer}, {online}/{capacity} online",
             name=member.name,
             group=member.group,
@@ -150,7 +151,7 @@ class Room:
             self.fanout.broadcast(
                 encode(messages.left(self._clock.stamp(now), member.name, member.group))
             )
-        self.log.info(
+        self.journal.info(
             "left: {name} ({group}) from {peer}: {reason}",
             name=member.name,
             group=member.group,
@@ -165,7 +166,7 @@ class Room:
             encode(messages.public(self._clock.stamp(now), member.name, member.group, text)),
             exclude=member,
         )
-        self.log.info("public {name}: {text}", name=member.name, text=text)
+        self.journal.info("public {name}: {text}", name=member.name, text=text)
 
     def whisper(self, member: Member, raw_target: str, text: str, now: float) -> None:
         """
@@ -205,7 +206,7 @@ class Room:
         member.name, member.key = name, key
         self._names[key] = member
         self.fanout.broadcast(encode(messages.renamed(self._clock.stamp(now), old, name)))
-        self.log.info("renamed: {old} is now {new}", old=old, new=name)
+        self.journal.info("renamed: {old} is now {new}", old=old, new=name)
 
     def notify(self, member: Member, text: str) -> None:
         """A line for one member only (a reply, an error), in order with their traffic."""
@@ -227,7 +228,7 @@ class Room:
         self.announce(messages.shutting_down(self._clock.stamp(now)))
         self.fanout.flush()
         self._closing = True
-        self.log.info("shutting down: {online} members told", online=self.online)
+        self.journal.info("shutting down: {online} members told", online=self.online)
 
     def stamp(self, now: float) -> str:
         return self._clock.stamp(now)

@@ -6,6 +6,7 @@ with telnet or nc would meet it.
 import pytest_twisted
 from twisted.internet import defer
 
+from chatroom.journal import entries
 from chatroom.settings import Settings
 from chatroom.testing import connect, join, listen
 
@@ -119,7 +120,7 @@ async def test_roomFullOverTheLimit(reactor, log_events):
     assert not [line for line in ala.lines if "joined" in line or "left" in line]
     assert [
         e
-        for e in log_events
+        for e in entries(log_events)
         if e.get("log_format", "").startswith("refused {peer}: room full")
         and e["peer"].startswith("[::1]:")
     ]
