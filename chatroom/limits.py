@@ -8,6 +8,7 @@ strings, so the rules are tested without a network and reused by every front doo
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -63,12 +64,15 @@ def parse_network(text: str) -> IPNetwork:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def address_key(host: str) -> str:
     """
     The form an address is counted under: IPv4-mapped IPv6 as plain IPv4.
 
     A C{tcp6:} listener sees IPv4 clients as C{::ffff:a.b.c.d}; without this the
     same host would have two counts.  Scoped addresses lose their C{%zone}.
+    Cached: parsing an address costs more than the rest of accepting a
+    connection, and the same hosts come back.
     """
     try:
         address = ipaddress.ip_address(host.split("%", 1)[0])

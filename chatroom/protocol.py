@@ -98,6 +98,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     _skipped = -1  # bytes of an overlong line skipped so far; -1 when not skipping
     _guard: _OutputGuard | None = None
     _direct = False  # transport is plain TCP: send() may write through (see there)
+    _cork: list[bytes] | None = None  # writes held while we handle a chunk
     _closer = None
 
     def connectionMade(self) -> None:
@@ -109,8 +110,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self._direct = isinstance(transport, tcp.Connection)
         self._guard = _OutputGuard()
         transport.registerProducer(self._guard, True)
-        if settings.telnet:
-            transport.write(OFFER)
+        # Everything said on connecting goes out in one write (see _uncork).
+        self._cork = [OFFER] if settings.telnet else []
         now = factory.clock.seconds()
         flood = None
         if settings.rate > 0:
@@ -125,6 +126,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             on_join=self._joined,
         )
         self.session.start()
+        self._uncork()
         self.setTimeout(settings.register_timeout)
 
     def callLater(self, period, func):
@@ -135,9 +137,23 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.setTimeout(self.factory.settings.idle_timeout)
 
     def dataReceived(self, data: bytes) -> None:
-        transport = self.transport
-        if transport.disconnecting:
+        """
+        Frame and handle a chunk; what we answer to it goes out in one write.
+
+        A registration sent in one packet gets its prompt and confirmation in
+        one packet, a pasted burst of commands its answers in one: a system
+        call (and a TCP segment) per chunk, not per line.
+        """
+        if self.transport.disconnecting:
             return  # closing: whatever else comes is not read
+        self._cork = []
+        try:
+            self._frame(data)
+        finally:
+            self._uncork()
+
+    def _frame(self, data: bytes) -> None:
+        transport = self.transport
         if self._telnet is not None or b"\xff" in data:
             data = self._telnet_filter().feed(data)
         if self._skipped >= 0:
@@ -206,6 +222,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             "endless line",
         )
 
+    def _uncork(self) -> None:
+        cork, self._cork = self._cork, None
+        if cork:
+            self.send(cork[0] if len(cork) == 1 else b"".join(cork))
+
     def send(self, data: bytes) -> None:
         """
         Write encoded lines, and cut off a client that has stopped reading.
@@ -219,6 +240,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         queued, goes through C{write} as usual, so order and the producer
         machinery are untouched.
         """
+        cork = self._cork
+        if cork is not None:
+            cork.append(data)
+            return
         transport = self.transport
         if (
             self._direct
@@ -257,6 +282,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         client that stopped reading would hold the connection open.
         """
         if self._closer is None and self.transport.connected:
+            self._uncork()
             self.transport.loseConnection()
             self._closer = self.factory.clock.callLater(
                 self.factory.settings.close_timeout, self.transport.abortConnection
@@ -386,11 +412,17 @@ class ChatFactory(ServerFactory):
         for protocol in list(self.connections):
             protocol.shutdown(now)
         if not self.connections:
+            self.journal.flush()
             return succeed(None)
         self._drained = drained = Deferred()
         timer = self.clock.callLater(self.settings.shutdown_grace, self._abort_all)
         drained.addBoth(_cancel_timer, timer)
+        drained.addBoth(self._flush_journal)
         return drained
+
+    def _flush_journal(self, result: object) -> object:
+        self.journal.flush()
+        return result
 
     def _abort_all(self) -> None:
         for protocol in list(self.connections):

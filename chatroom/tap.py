@@ -17,6 +17,7 @@ from twisted.python import usage
 
 from chatroom import __version__
 from chatroom.fanout import Fanout
+from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
 from chatroom.protocol import ChatFactory
 from chatroom.room import Room
@@ -202,7 +203,11 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if reactor is None:
         from twisted.internet import reactor
     settings = options.settings()
-    room = Room(settings.max_clients, Fanout(schedule=lambda flush: reactor.callLater(0, flush)))
+    room = Room(
+        settings.max_clients,
+        Fanout(schedule=lambda flush: reactor.callLater(0, flush)),
+        Journal(schedule=lambda flush: reactor.callLater(DELAY, flush)),
+    )
     factory = ChatFactory(room, settings, reactor)
     top = MultiService()
     # Added first, stopped last: the listener closes before the goodbyes.

@@ -21,6 +21,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from chatroom.fanout import Fanout
+from chatroom.journal import DELAY, Journal
 from chatroom.protocol import ChatFactory
 from chatroom.room import Room
 from chatroom.settings import Settings
@@ -213,7 +214,11 @@ class ServerHandle:
 async def listen(reactor, settings: Settings | None = None, interface: str = "::1") -> ServerHandle:
     """Start a chat server on a free port of C{interface}, through an endpoint string."""
     settings = settings or Settings()
-    room = Room(settings.max_clients, Fanout(lambda flush: reactor.callLater(0, flush)))
+    room = Room(
+        settings.max_clients,
+        Fanout(lambda flush: reactor.callLater(0, flush)),
+        Journal(lambda flush: reactor.callLater(DELAY, flush)),
+    )
     factory = ChatFactory(room, settings, reactor)
     escaped = interface.replace(":", r"\:")
     kind = "tcp6" if ":" in interface else "tcp"

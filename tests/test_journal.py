@@ -48,3 +48,12 @@ def test_nextTurnStartsAfresh(log_events):
     clock.advance(0)
     assert [e["x"] for e in entries(log_events)] == [1, 2, 3]
     assert len(log_events) == 2
+
+
+def test_explicitFlushCancelsTheTimer(log_events):
+    clock = task.Clock()
+    journal = Journal(lambda f: clock.callLater(0.1, f))
+    journal.info("left: {name}", name="ala")
+    journal.flush()  # the server stopping
+    assert [e["name"] for e in entries(log_events)] == ["ala"]
+    assert clock.getDelayedCalls() == []

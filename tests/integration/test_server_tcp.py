@@ -118,14 +118,14 @@ async def test_roomFullOverTheLimit(reactor, log_events):
     await refused.closed
     assert refused.lines == ["Sorry, the room is full (2/2). Try again later."]
     assert not [line for line in ala.lines if "joined" in line or "left" in line]
+    await quit_all(ala, registering)
+    await server.stop()
     assert [
         e
         for e in entries(log_events)
         if e.get("log_format", "").startswith("refused {peer}: room full")
         and e["peer"].startswith("[::1]:")
     ]
-    await quit_all(ala, registering)
-    await server.stop()
 
 
 @pytest_twisted.ensureDeferred
