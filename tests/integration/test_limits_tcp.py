@@ -212,3 +212,43 @@ async def test_thousandRegisteredClients(reactor):
         m.transport.loseConnection()
     await defer.gatherResults([m.closed for m in members])
     await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_idleTimeoutForMembersWhenAsked(reactor):
+    server = await listen(reactor, Settings(idle_timeout=0.3))
+    lurker = await join(reactor, server.port, "lurker")
+    await lurker.closed
+    assert lurker.lines[-1] == "Error: idle for too long; closing the connection."
+    await assert_healthy(reactor, server)
+    await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_perAddressLimitThenHealthy(reactor):
+    server = await listen(reactor, Settings(max_per_ip=2, exempt_loopback=False))
+    first = await join(reactor, server.port, "first")
+    second = await join(reactor, server.port, "second")
+    third = await connect(reactor, server.port)
+    await third.closed
+    assert third.lines == ["Sorry, too many connections from your address (2/2). Try again later."]
+    for client in (first, second):
+        client.say("/quit")
+        await client.closed
+    await assert_healthy(reactor, server)  # the slots are free again
+    await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_roomFullThenHealthy(reactor):
+    server = await listen(reactor, Settings(max_clients=2))
+    first = await join(reactor, server.port, "first")
+    second = await join(reactor, server.port, "second")
+    refused = await connect(reactor, server.port)
+    await refused.closed
+    assert refused.lines == ["Sorry, the room is full (2/2). Try again later."]
+    for client in (first, second):
+        client.say("/quit")
+        await client.closed
+    await assert_healthy(reactor, server)
+    await server.stop()
