@@ -222,6 +222,8 @@ async def listen(reactor, settings: Settings | None = None, interface: str = "::
     factory = ChatFactory(room, settings, reactor)
     escaped = interface.replace(":", r"\:")
     kind = "tcp6" if ":" in interface else "tcp"
-    endpoint = endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}")
+    # A deep accept queue, as for a real crowd: with Twisted's default of 50,
+    # a burst of connects overflows it and each lost SYN costs a 1 s retry.
+    endpoint = endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}:backlog=1024")
     port = await endpoint.listen(factory)
     return ServerHandle(reactor, factory, port)
