@@ -9,8 +9,8 @@ leave, and at one event each that was three quarters of the server's CPU
 (docs/performance.md).  So the journal collects entries for a moment
 (L{DELAY}) and emits them as one
 event: the first entry on the event's line, the others on continuation lines,
-in order.  Observers that keep structure (JSON) get every entry with its own
-format and fields under C{entries}.  A lone entry (a quiet room) is an
+in order.  Observers that keep structure (JSON) get every entry, as a
+C{(format, fields)} pair, under C{entries}.  A lone entry (a quiet room) is an
 ordinary event.  The server flushes the journal when it stops.
 
 Formats are ours, never user text; user text only ever travels in fields.
@@ -64,14 +64,18 @@ class Journal:
             self.log.info(
                 "{lines}",
                 lines="\n".join([format.format_map(fields) for format, fields in pending]),
-                entries=[{"log_format": format, **fields} for format, fields in pending],
+                entries=pending,
             )
 
 
 def entries(events: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every journal entry in C{events}, batched or not (for tests and tools)."""
+    """
+    Every journal entry in C{events}, batched or not, as an event-like dict
+    (C{log_format} and the fields): for tests and log tools.
+    """
     for event in events:
         if "entries" in event:
-            yield from event["entries"]
+            for format, fields in event["entries"]:
+                yield {"log_format": format, **fields}
         else:
             yield event
