@@ -232,7 +232,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         Write encoded lines, and cut off a client that has stopped reading.
 
         When nothing is queued on a plain TCP transport, the lines go straight
-        to the socket (C{writeSomeData}).  Through C{write} each delivery
+        to its socket.  Through C{write} each delivery
         would cost two epoll registrations (start, then stop writing) and wait
         for the next reactor turn; in a busy room that was most of the
         server's time and all of its latency (docs/performance.md).  Whatever
@@ -252,11 +252,13 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             and not transport.disconnecting
             and not transport._aborting
         ):
-            sent = transport.writeSomeData(data)
-            if sent.__class__ is int:  # else a ConnectionLost: write() will find out
-                if sent == len(data):
-                    return
-                data = data[sent:]
+            try:
+                sent = transport.socket.send(data)
+            except OSError:  # EAGAIN, a reset...: write() and the reactor handle it
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
         transport.write(data)
         guard = self._guard
         if guard.paused:
