@@ -28,14 +28,17 @@ from twisted.logger import Logger
 DELAY = 0.1
 
 
+# Module level: as a class attribute, Logger's descriptor would rename it
+# after the class, and the log would say "chatroom.journal.Journal".
+_log = Logger(namespace="chatroom")
+
+
 class Journal:
     """
     @param schedule: runs a function a little later (C{lambda f:
         reactor.callLater(0.1, f)}) and returns something with C{active()} and
         C{cancel()}; L{None} emits each entry at once, as its own event.
     """
-
-    log = Logger(namespace="chatroom")
 
     def __init__(self, schedule: Callable[[Callable[[], None]], object] | None = None) -> None:
         self._schedule = schedule
@@ -45,7 +48,7 @@ class Journal:
     def info(self, format: str, **fields: Any) -> None:
         """Log C{format} with C{fields}, as C{Logger.info} would, but batched."""
         if self._schedule is None:
-            self.log.info(format, **fields)
+            _log.info(format, **fields)
             return
         if not self._pending:
             self._call = self._schedule(self.flush)
@@ -59,9 +62,9 @@ class Journal:
         pending, self._pending = self._pending, []
         if len(pending) == 1:
             ((format, fields),) = pending
-            self.log.info(format, **fields)
+            _log.info(format, **fields)
         elif pending:
-            self.log.info(
+            _log.info(
                 "{lines}",
                 lines="\n".join([format.format_map(fields) for format, fields in pending]),
                 entries=pending,

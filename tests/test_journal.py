@@ -57,3 +57,8 @@ def test_explicitFlushCancelsTheTimer(log_events):
     journal.flush()  # the server stopping
     assert [e["name"] for e in entries(log_events)] == ["ala"]
     assert clock.getDelayedCalls() == []
+
+
+def test_namespaceIsChatroom(log_events):
+    Journal().info("x")
+    assert log_events[0]["log_namespace"] == "chatroom"
