@@ -191,7 +191,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         # Created on the first IAC byte: nc and our client never send one, and
         # an idle connection should cost as little memory as possible.
         if self._telnet is None:
-            self._telnet = TelnetFilter(self.transport.write, offered=self.factory.settings.telnet)
+            self._telnet = TelnetFilter(self.send, offered=self.factory.settings.telnet)
         return self._telnet
 
     def lineReceived(self, line: bytes) -> None:
@@ -201,7 +201,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             # telnet in BINARY mode ends lines with a bare LF and echoes it
             # locally as one: without a CR the user's cursor stays in the
             # column where they stopped typing, and every reply staircases.
-            self.transport.write(b"\r")
+            self.send(b"\r")
         session = self.session
         if self.timeOut is not None and session.joined:
             self.resetTimeout()
@@ -231,8 +231,9 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         """
         Write encoded lines, and cut off a client that has stopped reading.
 
-        When nothing is queued on a plain TCP transport, the lines go straight
-        to its socket.  Through C{write} each delivery
+        While a chunk is being handled, writes are held and joined (see
+        L{dataReceived}).  When nothing is queued on a plain TCP transport,
+        the lines go straight to its socket: through C{write} each delivery
         would cost two epoll registrations (start, then stop writing) and wait
         for the next reactor turn; in a busy room that was most of the
         server's time and all of its latency (docs/performance.md).  Whatever
