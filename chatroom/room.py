@@ -74,7 +74,7 @@ class Room:
     ) -> None:
         self.capacity = capacity
         self.fanout = fanout if fanout is not None else Fanout()
-        # The log keeps the fan-out's pace: one event a turn, however busy.
+        # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self._names: dict[str, Member] = {}
         self._clock = messages.Clock()
@@ -84,9 +84,6 @@ class Room:
     def online(self) -> int:
         """How many members have joined (registering people don't count)."""
         return len(self.fanout)
-
-    def is_member(self, member: Member) -> bool:
-        return member in self.fanout
 
     def find(self, name: str) -> Member | None:
         """The joined member called C{name} (any case), if any."""
