@@ -305,6 +305,9 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self.close()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        # The transport has closed (and dropped) its socket; a batch still
+        # being delivered may hold lines for us, which write() now ignores.
+        self._direct = False
         self.setTimeout(None)
         if self._closer is not None and self._closer.active():
             self._closer.cancel()

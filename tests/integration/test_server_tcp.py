@@ -5,6 +5,8 @@ with telnet or nc would meet it.
 
 import pytest_twisted
 from twisted.internet import defer
+from twisted.internet.error import ConnectionLost
+from twisted.python.failure import Failure
 
 from chatroom.journal import entries
 from chatroom.settings import Settings
@@ -164,3 +166,28 @@ async def test_shutdownTellsEveryone(reactor):
     for client in (ala, pending):
         await client.closed
         assert client.lines[-1].endswith("* The server is shutting down. Goodbye!")
+
+
+@pytest_twisted.ensureDeferred
+async def test_memberLostWhileABatchIsQueued(reactor, server, log_events):
+    """
+    A connection that dies in the same reactor turn as a message (its leave
+    lands in the middle of the batch) gets nothing more, and nobody else
+    misses anything.
+    """
+    ala = await join(reactor, server.port, "ala")
+    bob = await join(reactor, server.port, "bob")
+    cyryl = await join(reactor, server.port, "cyryl")
+    protocols = {p.session.member.name: p for p in server.factory.connections}
+    room = server.room
+    room.say(protocols["ala"].session.member, "first", reactor.seconds())
+    # What the reactor does when bob's socket errors out: the transport
+    # closes its socket, then tells the protocol.
+    protocols["bob"].transport.connectionLost(Failure(ConnectionLost()))
+    room.say(protocols["ala"].session.member, "second", reactor.seconds())
+    await cyryl.expect(r"ala \(GL1\): first$")
+    await cyryl.expect(r"\* bob \(GL1\) left$")
+    await cyryl.expect(r"ala \(GL1\): second$")
+    await bob.closed
+    assert not [e for e in log_events if e.get("log_failure")]
+    await quit_all(ala, cyryl)
