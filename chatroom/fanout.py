@@ -74,6 +74,25 @@ class Fanout:
         if self._members.pop(member, 0) is None and self._batch:
             self._left[member] = len(self._batch)
 
+    def release(self, member: Recipient) -> None:
+        """
+        Deliver now what is queued for a member that has left, so its
+        connection can close behind its last lines; everyone else still gets
+        theirs at the end of the turn, together with whatever else comes.
+        """
+        end = self._left.pop(member, None)
+        if end is None:
+            return
+        own = b"".join(
+            [
+                data
+                for data, excluded, target in self._batch[:end]
+                if target is member or (target is None and excluded is not member)
+            ]
+        )
+        if own:
+            self._send(member, own)
+
     def broadcast(self, data: bytes, exclude: Recipient | None = None) -> None:
         """Queue C{data} for every member except C{exclude}."""
         if self.schedule is None:
@@ -142,7 +161,10 @@ class Fanout:
                     except Exception:
                         self._failed(member)
         size = len(batch)
+        current = self._members
         for member in special:
+            if member not in current and member not in left:
+                continue  # released early (see release), or long gone
             start = joined.get(member, 0)
             end = left.get(member, size)
             own = b"".join(

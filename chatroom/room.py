@@ -213,6 +213,10 @@ class Room:
         """Deliver everything queued now, rather than at the end of the turn."""
         self.fanout.flush()
 
+    def release(self, member: Member) -> None:
+        """Deliver now the last lines queued for a member that has left."""
+        self.fanout.release(member)
+
     def announce(self, text: str) -> None:
         """A line for every member (server notices)."""
         self.fanout.broadcast(encode(text))

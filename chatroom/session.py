@@ -165,9 +165,10 @@ class Session:
             return
         self.reply(line)
         self.end(now, reason)
-        # The last line may be queued behind the room's traffic: send it
-        # before the connection starts closing.
-        self.room.flush()
+        # The last line may be queued behind the room's traffic: send this
+        # person's share now, before the connection starts closing.
+        if self.member is not None:
+            self.room.release(self.member)
         self._close()
 
     def end(self, now: float, reason: str) -> None:

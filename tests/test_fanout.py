@@ -159,3 +159,31 @@ def test_crowdJoiningInOneTurnCostsOneWritePerMember():
     # each newcomer hears of those who came after it, not before
     assert newcomers[0].lines() == [f"{i} joined" for i in range(1, 100)]
     assert newcomers[-1].lines() == []
+
+
+def test_releaseDeliversALeaversShareNowAndOnlyOnce():
+    clock, fanout = batched()
+    a, b = members(fanout, 2)
+    writes = []
+    b.send = writes.append
+    fanout.broadcast(b"before\r\n", exclude=a)
+    fanout.direct(b, b"goodbye\r\n")
+    fanout.remove(b)
+    fanout.broadcast(b"b left\r\n")
+    fanout.release(b)
+    assert writes == [b"before\r\ngoodbye\r\n"]
+    assert a.lines() == []  # the others wait for the end of the turn
+    clock.advance(0)
+    assert writes == [b"before\r\ngoodbye\r\n"]
+    assert a.lines() == ["b left"]
+
+
+def test_releaseOfAMemberWithNothingQueued():
+    clock, fanout = batched()
+    a, b = members(fanout, 2)
+    fanout.remove(b)
+    fanout.release(b)
+    fanout.broadcast(b"x\r\n")
+    clock.advance(0)
+    assert b.lines() == []
+    assert a.lines() == ["x"]
