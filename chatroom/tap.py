@@ -19,7 +19,7 @@ from chatroom import __version__
 from chatroom.fanout import Fanout
 from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
-from chatroom.protocol import ChatFactory
+from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.service import ChatService
 from chatroom.settings import Settings
@@ -212,7 +212,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     top = MultiService()
     # Added first, stopped last: the listener closes before the goodbyes.
     ChatService(factory).setServiceParent(top)
-    listener = StreamServerEndpointService(serverFromString(reactor, options["port"]), factory)
+    endpoint = TunedEndpoint(serverFromString(reactor, options["port"]))
+    listener = StreamServerEndpointService(endpoint, factory)
     # Fail at startup if the port can't be had, instead of logging and idling.
     listener._raiseSynchronously = True
     listener.setServiceParent(top)

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from chatroom.fanout import Fanout
 from chatroom.journal import DELAY, Journal
-from chatroom.protocol import ChatFactory
+from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.settings import Settings
 from chatroom.telnet import TelnetFilter
@@ -224,6 +224,8 @@ async def listen(reactor, settings: Settings | None = None, interface: str = "::
     kind = "tcp6" if ":" in interface else "tcp"
     # A deep accept queue, as for a real crowd: with Twisted's default of 50,
     # a burst of connects overflows it and each lost SYN costs a 1 s retry.
-    endpoint = endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}:backlog=1024")
+    endpoint = TunedEndpoint(
+        endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}:backlog=1024")
+    )
     port = await endpoint.listen(factory)
     return ServerHandle(reactor, factory, port)

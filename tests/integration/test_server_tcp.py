@@ -3,6 +3,8 @@ The server over real TCP on loopback: every rule of the protocol, as a person
 with telnet or nc would meet it.
 """
 
+import socket
+
 import pytest_twisted
 from twisted.internet import defer
 from twisted.internet.error import ConnectionLost
@@ -191,3 +193,15 @@ async def test_memberLostWhileABatchIsQueued(reactor, server, log_events):
     await bob.closed
     assert not [e for e in log_events if e.get("log_failure")]
     await quit_all(ala, cyryl)
+
+
+@pytest_twisted.ensureDeferred
+async def test_acceptedSocketsHaveNoNagleAndKeepalive(reactor, server):
+    client = await join(reactor, server.port, "ala")
+    (protocol,) = server.factory.connections
+    sock = protocol.transport.getHandle()
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+    await quit_all(client)
