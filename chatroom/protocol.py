@@ -10,10 +10,12 @@ and the room's.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
 from twisted.internet import interfaces, tcp
+from twisted.internet.address import UNIXAddress
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.protocols.basic import LineReceiver
@@ -38,10 +40,14 @@ _KEEPALIVE = (
 
 
 def format_peer(address: object) -> str:
-    """C{[::1]:5000}, C{192.0.2.1:5000}, or whatever the address says of itself."""
+    """C{[::1]:5000}, C{192.0.2.1:5000}, C{unix}, or what the address says of itself."""
     host = getattr(address, "host", None)
     port = getattr(address, "port", None)
     if host is None:
+        if isinstance(address, UNIXAddress):
+            # A UNIX socket's client is nameless but for its (rarely bound) path.
+            name = address.name
+            return f"unix:{os.fsdecode(name)}" if name else "unix"
         return str(address)
     host = address_key(host)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

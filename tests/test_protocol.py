@@ -187,6 +187,13 @@ def test_perAddressSlotFreedOnDisconnect(factory):
     assert isinstance(FakePeer(factory, "192.0.2.7").protocol, ChatProtocol)
 
 
+def test_formatPeerUnix():
+    from twisted.internet.address import UNIXAddress
+
+    assert format_peer(UNIXAddress(None)) == "unix"
+    assert format_peer(UNIXAddress(b"/run/me.sock")) == "unix:/run/me.sock"
+
+
 def test_formatPeer():
     peer = FakePeer(make_factory(), "::ffff:192.0.2.7", 5000)
     assert format_peer(peer.address) == "192.0.2.7:5000"
