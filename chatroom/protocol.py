@@ -290,13 +290,18 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     def close(self) -> None:
         """
         Close after what is queued has been sent, but don't wait for ever: a
-        client that stopped reading would hold the connection open.
+        client that stopped reading would hold the connection open.  With
+        nothing queued (the usual case: see L{send}) Twisted closes at once,
+        and no timer is needed.
         """
-        if self._closer is None and self.transport.connected:
-            self._uncork()
-            self.transport.loseConnection()
+        transport = self.transport
+        if transport.disconnecting or not transport.connected:
+            return
+        self._uncork()
+        transport.loseConnection()
+        if not self._direct or transport.dataBuffer or transport._tempDataLen:
             self._closer = self.factory.clock.callLater(
-                self.factory.settings.close_timeout, self.transport.abortConnection
+                self.factory.settings.close_timeout, transport.abortConnection
             )
 
     def timeoutConnection(self) -> None:
