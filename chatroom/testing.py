@@ -192,6 +192,14 @@ async def join(reactor, port: int, name: str, group: str = "GL1", host: str = ":
     return client
 
 
+async def quit_all(*clients: LineClient) -> None:
+    """Say /wyjdz for each client still connected and wait until all are closed."""
+    for client in clients:
+        if client.transport.connected:
+            client.say("/wyjdz")
+    await defer.gatherResults([client.closed for client in clients])
+
+
 class ServerHandle:
     """A chat server listening on a loopback port, as C{twistd chatroom} runs it."""
 

@@ -20,6 +20,15 @@ def pair(factory):
     return ala, bob
 
 
+def relay(factory, data: bytes) -> str:
+    """What bob sees when ala sends C{data}: exactly one line."""
+    ala, bob = pair(factory)
+    bob.lines()
+    ala.send(data)
+    (line,) = bob.lines()
+    return line
+
+
 def test_telnetBinaryOfferedFirst(factory):
     peer = FakePeer(factory)
     assert peer.raw().startswith(OFFER + b"Welcome")
@@ -64,19 +73,13 @@ def test_lineSplitAnywhere(factory):
 
 
 def test_invalidUtf8Replaced(factory):
-    ala, bob = pair(factory)
-    bob.lines()
-    ala.send(b"caf\xe9 \xc3\x28 \xf0\x9f ok\n")
-    (line,) = bob.lines()
-    assert line.endswith("ala (GL3): caf\ufffd \ufffd( \ufffd ok")
+    assert relay(factory, b"caf\xe9 \xc3\x28 \xf0\x9f ok\n").endswith(
+        "ala (GL3): caf\ufffd \ufffd( \ufffd ok"
+    )
 
 
 def test_controlBytesNeverRelayed(factory):
-    ala, bob = pair(factory)
-    bob.lines()
-    ala.send(b"a\x00b\x1b[2Jc\x07d\r\n")
-    (line,) = bob.lines()
-    assert line.endswith("ala (GL3): ab[2Jcd")
+    assert relay(factory, b"a\x00b\x1b[2Jc\x07d\r\n").endswith("ala (GL3): ab[2Jcd")
 
 
 def test_longLineRefusedConnectionKept(factory):
@@ -139,19 +142,13 @@ def test_telnetNegotiationAnsweredNotRelayed(factory):
 
 def test_telnetBinaryPolishLetters(factory):
     # In binary mode Debian's telnet sends UTF-8 intact and ends lines with LF.
-    ala, bob = pair(factory)
-    bob.lines()
-    ala.send(bytes((IAC, DO, BINARY, IAC, WILL, BINARY)) + "ĄĘŁŃÓŚŹŻ ąęłńóśźż\n".encode())
-    (line,) = bob.lines()
-    assert line.endswith("ala (GL3): ĄĘŁŃÓŚŹŻ ąęłńóśźż")
+    assert relay(
+        factory, bytes((IAC, DO, BINARY, IAC, WILL, BINARY)) + "ĄĘŁŃÓŚŹŻ ąęłńóśźż\n".encode()
+    ).endswith("ala (GL3): ĄĘŁŃÓŚŹŻ ąęłńóśźż")
 
 
 def test_telnetCRNUL(factory):
-    ala, bob = pair(factory)
-    bob.lines()
-    ala.send(b"one\r\x00two\r\n")
-    (line,) = bob.lines()
-    assert line.endswith("ala (GL3): onetwo")
+    assert relay(factory, b"one\r\x00two\r\n").endswith("ala (GL3): onetwo")
 
 
 def test_roomFullRefusesWithOneLine(log_events):

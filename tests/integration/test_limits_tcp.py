@@ -12,7 +12,7 @@ from twisted.internet import defer, protocol, reactor
 from twisted.internet.endpoints import TCP6ClientEndpoint
 
 from chatroom.settings import Settings
-from chatroom.testing import LINE_TIMEOUT, connect, join, listen
+from chatroom.testing import LINE_TIMEOUT, connect, join, listen, quit_all
 
 
 async def assert_healthy(reactor, server):
@@ -21,9 +21,7 @@ async def assert_healthy(reactor, server):
     second = await join(reactor, server.port, "fresh2")
     first.say("still alive?")
     await second.expect(r"fresh1 \(GL1\): still alive\?$")
-    for client in (first, second):
-        client.say("/quit")
-        await client.closed
+    await quit_all(first, second)
 
 
 @pytest_twisted.ensureDeferred
@@ -35,8 +33,7 @@ async def test_longLineRefusedConnectionSurvives(reactor):
     await ala.expect(r"^Error: line too long \(the limit is 4096 bytes\); it was discarded\.$")
     await bob.expect(r"ala \(GL1\): after the long one$")
     assert not [line for line in bob.lines if "xxxx" in line]
-    ala.say("/quit"), bob.say("/quit")
-    await defer.gatherResults([ala.closed, bob.closed])
+    await quit_all(ala, bob)
     await assert_healthy(reactor, server)
     await server.stop()
 
@@ -76,9 +73,7 @@ async def test_floodDroppedThenKickedOthersUnaffected(reactor):
     await flooder.closed
     assert flooder.lines[-1] == "Error: too many lines too fast; closing the connection."
     await carl.expect(r"\* flooder \(GL1\) left$")
-    for client in (bob, carl):
-        client.say("/quit")
-        await client.closed
+    await quit_all(bob, carl)
     await assert_healthy(reactor, server)
     await server.stop()
 
@@ -144,9 +139,7 @@ async def test_slowReaderCutOffMemoryBounded(reactor):
     ala.say("last")
     await bob.expect(r"ala \(GL1\): last$")
     assert len([line for line in bob.lines if ": m" in line]) >= 100
-    for client in (ala, bob):
-        client.say("/quit")
-        await client.closed
+    await quit_all(ala, bob)
     await assert_healthy(reactor, server)
     await server.stop()
 
@@ -232,9 +225,7 @@ async def test_perAddressLimitThenHealthy(reactor):
     third = await connect(reactor, server.port)
     await third.closed
     assert third.lines == ["Sorry, too many connections from your address (2/2). Try again later."]
-    for client in (first, second):
-        client.say("/quit")
-        await client.closed
+    await quit_all(first, second)
     await assert_healthy(reactor, server)  # the slots are free again
     await server.stop()
 
@@ -247,8 +238,6 @@ async def test_roomFullThenHealthy(reactor):
     refused = await connect(reactor, server.port)
     await refused.closed
     assert refused.lines == ["Sorry, the room is full (2/2). Try again later."]
-    for client in (first, second):
-        client.say("/quit")
-        await client.closed
+    await quit_all(first, second)
     await assert_healthy(reactor, server)
     await server.stop()

@@ -6,13 +6,12 @@ with telnet or nc would meet it.
 import socket
 
 import pytest_twisted
-from twisted.internet import defer
 from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 
 from chatroom.journal import entries
 from chatroom.settings import Settings
-from chatroom.testing import connect, join, listen
+from chatroom.testing import connect, join, listen, quit_all
 
 STAMP = r"^\[\d\d:\d\d:\d\d\] "
 
@@ -22,13 +21,6 @@ async def server(reactor):
     handle = await listen(reactor, Settings(max_clients=5))
     yield handle
     await handle.stop()
-
-
-async def quit_all(*clients):
-    for client in clients:
-        if client.transport.connected:
-            client.say("/wyjdz")
-    await defer.gatherResults([client.closed for client in clients])
 
 
 @pytest_twisted.ensureDeferred
