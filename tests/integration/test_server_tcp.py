@@ -151,6 +151,27 @@ async def test_pipelinedRegistrationAndMessage(reactor, server):
 
 
 @pytest_twisted.ensureDeferred
+async def test_wholeVisitInOneWrite(reactor, server, log_events):
+    """
+    Registration, a message and /quit in one packet (as load generators and
+    scripts send them): all handled in order, the goodbye arrives before the
+    close, and what follows /quit is not read.
+    """
+    bob = await join(reactor, server.port, "bob")
+    client = await connect(reactor, server.port)
+    client.transport.write(b"ala\r\nGL3\r\nhi\r\n/quit\r\nafter quit\r\n")
+    await client.closed
+    assert client.lines[-1] == "Goodbye!"
+    await bob.expect(r"\* ala \(GL3\) joined")
+    await bob.expect(r"ala \(GL3\): hi$")
+    await bob.expect(r"\* ala \(GL3\) left")
+    assert not [line for line in bob.lines if "after quit" in line]
+    assert len(server.factory.connections) == 1
+    assert not [e for e in log_events if e.get("log_failure")]
+    await quit_all(bob)
+
+
+@pytest_twisted.ensureDeferred
 async def test_shutdownTellsEveryone(reactor):
     server = await listen(reactor)
     ala = await join(reactor, server.port, "ala")

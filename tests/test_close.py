@@ -1,0 +1,99 @@
+"""
+Closing a plain TCP connection: the fast way when nothing is queued (last words
+and close at once, no timer), Twisted's buffered way when the socket is full.
+
+These run the protocol on a real C{tcp.Server} transport over a loopback socket
+pair, with a L{MemoryReactorClock} standing in for the reactor, so the kernel's
+behaviour is real and nothing waits.
+"""
+
+import socket
+
+import pytest
+from twisted.internet import tcp
+from twisted.internet.address import IPv4Address
+from twisted.internet.testing import MemoryReactorClock
+
+from chatroom.settings import Settings
+from chatroom.testing import FakePeer, make_factory
+
+
+@pytest.fixture
+def loopback():
+    """A connected pair of loopback TCP sockets: (server side, client side)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname(), timeout=5)
+        server, _ = listener.accept()
+    server.setblocking(False)
+    yield server, client
+    server.close()
+    client.close()
+
+
+def serve(factory, server: socket.socket):
+    """The factory's protocol on a real TCP transport, as tcp.Port would build it."""
+    reactor = MemoryReactorClock()
+    peer = server.getpeername()
+    protocol = factory.buildProtocol(IPv4Address("TCP", *peer))
+    transport = tcp.Server(server, protocol, peer, None, 0, reactor)
+    protocol.makeConnection(transport)
+    return protocol, reactor
+
+
+def read_to_end(client: socket.socket) -> bytes:
+    chunks = []
+    while chunk := client.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_quitClosesAtOnceWithTheLastWords(loopback):
+    server, client = loopback
+    factory = make_factory()
+    bob = FakePeer(factory)
+    bob.register("bob")
+    protocol, reactor = serve(factory, server)
+    transport = protocol.transport
+    assert transport in reactor.getReaders()
+    bob.lines()
+
+    protocol.dataReceived(b"ala\nGL1\nhello\n/quit\nnever handled\n")
+
+    received = read_to_end(client)  # data, then EOF: both are already there
+    assert received.endswith(b"Goodbye!\r\n")
+    joined, hello, left = bob.lines()
+    assert "ala (GL1): hello" in hello and "* ala (GL1) left" in left
+    assert factory.connections == {bob.protocol}
+    assert transport not in reactor.getReaders() + reactor.getWriters()
+    assert not transport.connected
+    assert not factory.clock.getDelayedCalls()  # no close timer, no timeout left
+    assert factory.room.online == 1
+
+
+def test_aFullSocketClosesTheBufferedWay(loopback):
+    """
+    When the kernel won't take the last words, they are queued in Twisted's
+    buffer, the close waits for it to empty, and a timer bounds the wait.
+    """
+    server, client = loopback
+    factory = make_factory(Settings(close_timeout=10))
+    protocol, reactor = serve(factory, server)
+    protocol.dataReceived(b"ala\nGL1\n")
+    transport = protocol.transport
+    # The client reads nothing: fill its receive window and our send buffer.
+    with pytest.raises(BlockingIOError):
+        for _ in range(10_000):
+            server.send(b"x" * 65536)
+
+    protocol.dataReceived(b"/quit\n")
+
+    assert transport.disconnecting and transport.connected
+    assert b"".join(transport._tempDataBuffer).endswith(b"Goodbye!\r\n")
+    assert transport in reactor.getWriters()
+    (closer,) = factory.clock.getDelayedCalls()
+    assert closer.getTime() == factory.clock.seconds() + 10
+    factory.clock.advance(10)  # the client never reads: cut off
+    reactor.advance(0)
+    assert not transport.connected
+    assert not factory.connections
+    assert not factory.clock.getDelayedCalls()
