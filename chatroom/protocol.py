@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import messages
+from chatroom.deadlines import Deadlines
 from chatroom.limits import AddressLimiter, FloodGuard, address_key
 from chatroom.room import Room, encode
 from chatroom.session import Session
@@ -110,6 +111,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     _direct = False  # transport is plain TCP: send() may write through (see there)
     _cork: list[bytes] | None = None  # writes held while we handle a chunk
     _closer = None
+    _deadline: int | None = None  # ticket in the factory's registration deadlines
 
     def connectionMade(self) -> None:
         factory = self.factory
@@ -138,14 +140,18 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         )
         self.session.start()
         self._uncork()
-        self.setTimeout(settings.register_timeout)
+        self._deadline = factory.registering.add(self)
 
     def callLater(self, period, func):
         """TimeoutMixin's timer, on the factory's clock (a task.Clock in tests)."""
         return self.factory.clock.callLater(period, func)
 
     def _joined(self) -> None:
-        self.setTimeout(self.factory.settings.idle_timeout)
+        factory = self.factory
+        factory.registering.discard(self, self._deadline)
+        self._deadline = None
+        if factory.settings.idle_timeout:
+            self.setTimeout(factory.settings.idle_timeout)
 
     def dataReceived(self, data: bytes) -> None:
         """
@@ -361,6 +367,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         # The transport has closed (and dropped) its socket; a batch still
         # being delivered may hold lines for us, which write() now ignores.
         self._direct = False
+        if self._deadline is not None:
+            self.factory.registering.discard(self, self._deadline)
         self.setTimeout(None)
         if self._closer is not None and self._closer.active():
             self._closer.cancel()
@@ -451,6 +459,11 @@ class ChatFactory(ServerFactory):
         self._drained: Deferred[None] | None = None
         self.addresses = AddressLimiter(
             settings.max_per_ip, settings.exempt, settings.exempt_loopback
+        )
+        # Registration timeouts share a timer per time slot (see deadlines.py);
+        # TimeoutMixin keeps the per-connection idle timeout, reset by each line.
+        self.registering = Deadlines(
+            clock, settings.register_timeout, lambda protocol: protocol.timeoutConnection()
         )
 
     def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:

@@ -225,6 +225,20 @@ def test_registrationTimeout():
     assert clock.getDelayedCalls() == []
 
 
+def test_registrationTimersAreSharedAndStopped():
+    """A crowd connecting in the same second costs one timer, gone once all are in."""
+    clock = task.Clock()
+    factory = make_factory(Settings(max_clients=100, max_per_ip=0), clock)
+    clock.advance(0.5)
+    peers = [FakePeer(factory) for _ in range(50)]
+    assert len(clock.getDelayedCalls()) == 1
+    for i, peer in enumerate(peers[:-1]):
+        peer.register(f"p{i}")
+    assert len(clock.getDelayedCalls()) == 1
+    peers[-1].drop()
+    assert clock.getDelayedCalls() == []
+
+
 def test_idleTimeoutResetByTalking():
     clock = task.Clock()
     factory = make_factory(Settings(idle_timeout=30, rate=0), clock)
