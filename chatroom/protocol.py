@@ -121,8 +121,6 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         if not factory.listener_tuned:
             _tune_socket(transport)
         self._direct = isinstance(transport, tcp.Connection)
-        self._guard = _OutputGuard()
-        transport.registerProducer(self._guard, True)
         # Everything said on connecting goes out in one write (see _uncork).
         self._cork = [OFFER] if settings.telnet else []
         now = factory.clock.seconds()
@@ -277,8 +275,15 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             if sent == len(data):
                 return
             data = data[sent:]
-        transport.write(data)
         guard = self._guard
+        if guard is None:
+            # Only what goes through write() can pile up, so the guard is
+            # registered before the first such write (most connections, all
+            # written through, never need one).  Twisted's buffer is empty
+            # until then, so nothing is missed.
+            guard = self._guard = _OutputGuard()
+            transport.registerProducer(guard, True)
+        transport.write(data)
         if guard.paused:
             guard.queued += len(data)
             if guard.queued > self.factory.settings.max_output:

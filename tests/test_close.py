@@ -97,3 +97,28 @@ def test_aFullSocketClosesTheBufferedWay(loopback):
     assert not transport.connected
     assert not factory.connections
     assert not factory.clock.getDelayedCalls()
+
+
+def test_outputGuardOnlyOnceSomethingIsQueued(loopback):
+    """
+    The slow-reader guard is registered with the first write that Twisted has to
+    buffer, and from then on counts what piles up.
+    """
+    server, client = loopback
+    factory = make_factory(Settings(max_output=100_000))
+    protocol, reactor = serve(factory, server)
+    protocol.dataReceived(b"ala\nGL1\n")
+    transport = protocol.transport
+    assert transport.producer is None  # all written through so far
+    with pytest.raises(BlockingIOError):
+        for _ in range(10_000):
+            server.send(b"x" * 65536)
+
+    protocol.session.reply("a" * 70_000)  # over Twisted's 64 KiB: producer paused
+    assert transport.producer is protocol._guard
+    assert protocol._guard.paused and transport.connected
+    protocol.session.reply("b" * 40_000)  # 110,000 bytes queued: over the cap
+    assert transport._aborting  # cut off: abortConnection
+    reactor.advance(0)
+    assert not transport.connected
+    assert not factory.connections
