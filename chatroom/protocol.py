@@ -314,19 +314,18 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         transport = self.transport
         if transport.disconnecting or not transport.connected:
             return
-        if (
-            self._direct
-            and not transport.dataBuffer
-            and not transport._tempDataLen
-            and self._close_now(transport)
-        ):
+        if self._unbuffered(transport) and self._close_now(transport):
             return
         self._uncork()
         transport.loseConnection()
-        if not self._direct or transport.dataBuffer or transport._tempDataLen:
+        if not self._unbuffered(transport):
             self._closer = self.factory.clock.callLater(
                 self.factory.settings.close_timeout, transport.abortConnection
             )
+
+    def _unbuffered(self, transport: tcp.Connection) -> bool:
+        """Plain TCP with nothing in Twisted's buffer (L{send} inlines this)."""
+        return self._direct and not transport.dataBuffer and not transport._tempDataLen
 
     def _close_now(self, transport: tcp.Connection) -> bool:
         """
