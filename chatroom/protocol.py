@@ -317,6 +317,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         if self._unbuffered(transport) and self._close_now(transport):
             return
         self._uncork()
+        if self._guard is not None:
+            # Twisted closes once its buffer drains, unless a producer it had
+            # paused is still registered: then it resumes that instead, and
+            # the connection would wait for the timer below.
+            transport.unregisterProducer()
         transport.loseConnection()
         if not self._unbuffered(transport):
             self._closer = self.factory.clock.callLater(

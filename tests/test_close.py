@@ -122,3 +122,46 @@ def test_outputGuardOnlyOnceSomethingIsQueued(loopback):
     reactor.advance(0)
     assert not transport.connected
     assert not factory.connections
+
+
+def test_aReaderThatCatchesUpAfterQuitIsClosed(loopback):
+    """
+    A client far enough behind that the guard was paused, then /quit: once it
+    has read everything, the connection closes (Twisted would resume a still
+    registered producer instead, and leave the rest to the close timer).
+    """
+    server, client = loopback
+    factory = make_factory(Settings(max_output=1_000_000))
+    protocol, reactor = serve(factory, server)
+    protocol.dataReceived(b"ala\nGL1\n")
+    transport = protocol.transport
+    with pytest.raises(BlockingIOError):
+        for _ in range(10_000):
+            server.send(b"x" * 65536)
+    protocol.session.reply("a" * 70_000)
+    assert protocol._guard.paused
+
+    protocol.dataReceived(b"/quit\n")
+    assert transport.disconnecting
+
+    client.setblocking(False)
+    received = []
+
+    def read():
+        try:
+            while chunk := client.recv(1 << 20):
+                received.append(chunk)
+        except BlockingIOError:
+            pass
+
+    result = None
+    for _ in range(10_000):  # the client reads, the reactor writes, until done
+        read()
+        if transport not in reactor.getWriters():
+            break  # the reactor would never call doWrite again
+        result = transport.doWrite()
+        if result is not None:
+            break
+    read()
+    assert b"".join(received).endswith(b"Goodbye!\r\n")
+    assert result is not None  # the reactor would now close: done, not resumed
