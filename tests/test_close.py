@@ -47,6 +47,13 @@ def read_to_end(client: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
+def fill(server: socket.socket) -> None:
+    """The client reads nothing: fill its receive window and our send buffer."""
+    with pytest.raises(BlockingIOError):
+        for _ in range(10_000):
+            server.send(b"x" * 65536)
+
+
 def test_quitClosesAtOnceWithTheLastWords(loopback):
     server, client = loopback
     factory = make_factory()
@@ -80,10 +87,7 @@ def test_aFullSocketClosesTheBufferedWay(loopback):
     protocol, reactor = serve(factory, server)
     protocol.dataReceived(b"ala\nGL1\n")
     transport = protocol.transport
-    # The client reads nothing: fill its receive window and our send buffer.
-    with pytest.raises(BlockingIOError):
-        for _ in range(10_000):
-            server.send(b"x" * 65536)
+    fill(server)
 
     protocol.dataReceived(b"/quit\n")
 
@@ -110,9 +114,7 @@ def test_outputGuardOnlyOnceSomethingIsQueued(loopback):
     protocol.dataReceived(b"ala\nGL1\n")
     transport = protocol.transport
     assert transport.producer is None  # all written through so far
-    with pytest.raises(BlockingIOError):
-        for _ in range(10_000):
-            server.send(b"x" * 65536)
+    fill(server)
 
     protocol.session.reply("a" * 70_000)  # over Twisted's 64 KiB: producer paused
     assert transport.producer is protocol._guard
@@ -135,9 +137,7 @@ def test_aReaderThatCatchesUpAfterQuitIsClosed(loopback):
     protocol, reactor = serve(factory, server)
     protocol.dataReceived(b"ala\nGL1\n")
     transport = protocol.transport
-    with pytest.raises(BlockingIOError):
-        for _ in range(10_000):
-            server.send(b"x" * 65536)
+    fill(server)
     protocol.session.reply("a" * 70_000)
     assert protocol._guard.paused
 
