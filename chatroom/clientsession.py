@@ -23,6 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chatroom import commands, messages
+from chatroom.catalog import ENGLISH, Clock
 from chatroom.telnet import TelnetFilter
 from chatroom.text import clean
 
@@ -40,6 +41,8 @@ QUIT_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 2.0
 """Seconds a closing connection or stdout gets to flush before it is cut."""
 
+_NAME_PROMPT = ENGLISH.format(messages.NAME_PROMPT)
+_GROUP_PROMPT = ENGLISH.format(messages.GROUP_PROMPT)
 _REGISTERED = re.compile(r"Hello (\S+) \(.*\), you are in: ")
 
 log = Logger()
@@ -131,7 +134,7 @@ class ChatClient:
         self._quitting = False
         self._interrupted = 0
         self._timer = None
-        self._clock = messages.Clock()
+        self._clock = Clock()
 
     # The connection
 
@@ -163,11 +166,11 @@ class ChatClient:
             return
         line = clean(line)  # whatever the server, nothing it sends acts on the terminal
         if not self.joined:
-            if line == messages.NAME_PROMPT:
+            if line == _NAME_PROMPT:
                 self._answer(line, self._name)
                 self._name = None
                 return
-            if line == messages.GROUP_PROMPT:
+            if line == _GROUP_PROMPT:
                 self._answer(line, self._group)
                 self._group = None
                 return

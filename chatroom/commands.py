@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatroom import messages
+from chatroom.events import Message, Text
 from chatroom.names import RuleError
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class Command:
     name: str
     aliases: tuple[str, ...]
     usage: str
-    summary: str
+    summary: Message
     handler: Callable[[Session, str, float], None]
     # Usable at the name and group prompts, before joining.
     anytime: bool = False
@@ -40,25 +41,25 @@ class Command:
 
 
 def _help(session: Session, args: str, now: float) -> None:
-    for line in help_lines(session.max_line):
-        session.reply(line)
+    for text in help_texts(session.max_line):
+        session.notice(text.message, **text.fields)
 
 
 def _msg(session: Session, args: str, now: float) -> None:
     parts = args.split(None, 1)
     if len(parts) < 2 or not parts[1].strip():
-        raise UsageError("usage: /msg NAME TEXT (or /w NAME TEXT).")
+        raise UsageError(messages.USAGE, usage="/msg NAME TEXT", alias="/w NAME TEXT")
     session.room.whisper(session.member, parts[0], parts[1], now)
 
 
 def _changename(session: Session, args: str, now: float) -> None:
     if not args.strip():
-        raise UsageError("usage: /changename NEW (or /nick NEW).")
+        raise UsageError(messages.USAGE, usage="/changename NEW", alias="/nick NEW")
     session.room.rename(session.member, args, now)
 
 
 def _online(session: Session, args: str, now: float) -> None:
-    session.reply(messages.online(session.room.roster(), session.room.capacity))
+    session.reply(session.room.roster_event())
 
 
 def _quit(session: Session, args: str, now: float) -> None:
@@ -66,11 +67,11 @@ def _quit(session: Session, args: str, now: float) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("pomoc", ("help",), "/pomoc", "this list", _help, anytime=True),
-    Command("msg", ("w",), "/msg NAME TEXT", "send TEXT to NAME only (never logged)", _msg),
-    Command("changename", ("nick",), "/changename NEW", "change your name", _changename),
-    Command("online", ("who",), "/online", "who is here, with their groups", _online),
-    Command("wyjdz", ("quit",), "/wyjdz", "leave the room", _quit, anytime=True),
+    Command("pomoc", ("help",), "/pomoc", messages.SUMMARY_HELP, _help, anytime=True),
+    Command("msg", ("w",), "/msg NAME TEXT", messages.SUMMARY_MSG, _msg),
+    Command("changename", ("nick",), "/changename NEW", messages.SUMMARY_CHANGENAME, _changename),
+    Command("online", ("who",), "/online", messages.SUMMARY_ONLINE, _online),
+    Command("wyjdz", ("quit",), "/wyjdz", messages.SUMMARY_QUIT, _quit, anytime=True),
 )
 
 _BY_WORD: dict[str, Command] = {
@@ -83,14 +84,15 @@ def lookup(word: str) -> Command | None:
     return _BY_WORD.get(word.casefold())
 
 
-def help_lines(max_line: int) -> list[str]:
+def help_texts(max_line: int) -> list[Text]:
+    """The lines of /pomoc, to be said in the reader's language."""
     width = max(len(f"{c.usage}, /{c.aliases[0]}") for c in COMMANDS) + 2
-    lines = ["Commands (Polish name, then the English alias):"]
+    texts = [Text(messages.HELP_HEADING)]
     for command in COMMANDS:
         label = f"{command.usage}, /{', /'.join(command.aliases)}"
-        lines.append(f"  {label:<{width}}{command.summary}")
-    lines.append(
-        "Any other line goes to everyone; start it with // to send a line that begins with /."
-    )
-    lines.append(f"Lines may be up to {max_line} bytes.")
-    return lines
+        texts.append(
+            Text(messages.HELP_ENTRY, label=label, width=width, summary=Text(command.summary))
+        )
+    texts.append(Text(messages.HELP_PLAIN))
+    texts.append(Text(messages.HELP_LIMIT, max_line=max_line))
+    return texts

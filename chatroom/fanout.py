@@ -1,16 +1,18 @@
 # -*- test-case-name: tests.test_fanout -*-
 """
-Delivery of encoded lines to the members of a room, coalesced per reactor turn.
+Delivery of the room's events to its members, rendered once per audience and
+coalesced per reactor turn.
 
-A busy room's cost is deliveries: messages times recipients.  Writing each
-message to each transport separately costs a Python call (and a system call)
-per delivery.  Instead the room hands us each message once; we queue it, and
-at the end of the reactor turn (C{schedule}) every recipient gets one write
-with everything queued for it.  With ten messages in a turn that is a tenth of
-the calls.
+A busy room's cost is deliveries: messages times recipients.  Two things keep
+it down.  First, an event is rendered once per I{audience} (a wire format and
+a language, see L{Audience}) present in the room, and the same bytes go to
+every member of that audience: never a rendering per recipient.  Second, the
+room hands us each event once; we queue it, and at the end of the reactor
+turn (C{schedule}) every recipient gets one write with everything queued for
+it.  With ten messages in a turn that is a tenth of the calls.
 
 Per-recipient order is the order the room produced things in: a batch is a
-list of broadcasts and direct lines, and a recipient's write is that list,
+list of broadcasts and direct events, and a recipient's write is that list,
 filtered for it.  Membership may change in the middle of a batch (a crowd
 joining in one turn costs one write per member, not one per join): a joiner
 gets only what was queued after it joined, a leaver everything queued before
@@ -24,16 +26,35 @@ from typing import Protocol
 
 from twisted.logger import Logger
 
+from chatroom.events import Event
+
+
+class Audience(Protocol):
+    """
+    Everyone who reads the same bytes for the same event: one wire, one language.
+
+    Audiences are shared objects (one per wire and language), so the fan-out
+    can group members by them.
+    """
+
+    def render(self, event: Event) -> bytes:
+        """C{event} for this wire and language; C{b""} when it shows nothing."""
+
+    def pack(self, pieces: list[bytes]) -> bytes:
+        """Several rendered events (in order) as one write."""
+
 
 class Recipient(Protocol):
-    """Anything with a C{send(bytes)}: the room's members."""
+    """The room's members: a C{send(bytes)} and the audience they belong to."""
+
+    audience: Audience
 
     def send(self, data: bytes) -> None: ...
 
 
-# A queued line: (data, excluded, target).  A broadcast has target None and
-# goes to everyone but C{excluded}; a direct line goes to C{target} only.
-Entry = tuple[bytes, "Recipient | None", "Recipient | None"]
+# A queued event: (event, excluded, target).  A broadcast has target None and
+# goes to everyone but C{excluded}; a direct event goes to C{target} only.
+Entry = tuple[Event, "Recipient | None", "Recipient | None"]
 
 
 class Fanout:
@@ -41,7 +62,7 @@ class Fanout:
     Delivers to a set of recipients, now or at the end of the reactor turn.
 
     @param schedule: called with a function to run soon (C{lambda f:
-        reactor.callLater(0, f)}); L{None} delivers every line at once, which
+        reactor.callLater(0, f)}); L{None} delivers every event at once, which
         is what unit tests of the rules want.
     """
 
@@ -49,8 +70,9 @@ class Fanout:
 
     def __init__(self, schedule: Callable[[Callable[[], None]], object] | None = None) -> None:
         self.schedule = schedule
-        # dict as an ordered set: O(1) removal, delivery in join order.
+        # dicts as ordered sets: O(1) removal, delivery in join order.
         self._members: dict[Recipient, None] = {}
+        self._audiences: dict[Audience, dict[Recipient, None]] = {}
         self._batch: list[Entry] = []
         # Where in the current batch a member joined or left.
         self._joined: dict[Recipient, int] = {}
@@ -65,14 +87,40 @@ class Fanout:
     def __contains__(self, member: object) -> bool:
         return member in self._members
 
+    def audiences(self) -> list[Audience]:
+        """The audiences present, each once."""
+        return list(self._audiences)
+
     def add(self, member: Recipient) -> None:
         if self._batch:
             self._joined[member] = len(self._batch)
         self._members[member] = None
+        group = self._audiences.get(member.audience)
+        if group is None:
+            group = self._audiences[member.audience] = {}
+        group[member] = None
 
     def remove(self, member: Recipient) -> None:
-        if self._members.pop(member, 0) is None and self._batch:
-            self._left[member] = len(self._batch)
+        if self._members.pop(member, 0) is None:
+            group = self._audiences[member.audience]
+            del group[member]
+            if not group:
+                del self._audiences[member.audience]
+            if self._batch:
+                self._left[member] = len(self._batch)
+
+    def regroup(self, member: Recipient, audience: Audience) -> None:
+        """
+        Move a member to another audience (a change of language): what is
+        queued so far is delivered first, in the audience it was meant for.
+        """
+        self.flush()
+        if member in self._members:
+            self.remove(member)
+            member.audience = audience
+            self.add(member)
+        else:
+            member.audience = audience
 
     def release(self, member: Recipient) -> None:
         """
@@ -83,32 +131,35 @@ class Fanout:
         end = self._left.pop(member, None)
         if end is None:
             return
-        own = b"".join(
-            [
-                data
-                for data, excluded, target in self._batch[:end]
-                if target is member or (target is None and excluded is not member)
-            ]
-        )
+        render = member.audience.render
+        own = [
+            piece
+            for event, excluded, target in self._batch[:end]
+            if target is member or (target is None and excluded is not member)
+            if (piece := render(event))
+        ]
         if own:
-            self._send(member, own)
+            self._send(member, member.audience.pack(own))
 
-    def broadcast(self, data: bytes, exclude: Recipient | None = None) -> None:
-        """Queue C{data} for every member except C{exclude}."""
+    def broadcast(self, event: Event, exclude: Recipient | None = None) -> None:
+        """Queue C{event} for every member except C{exclude}."""
         if self.schedule is None:
-            self._deliver([(data, exclude, None)], list(self._members), (), {}, {})
+            self._deliver([(event, exclude, None)], self._snapshot(), (), {}, {})
             return
         if not self._batch:
             self.schedule(self.flush)
-        self._batch.append((data, exclude, None))
+        self._batch.append((event, exclude, None))
 
-    def direct(self, member: Recipient, data: bytes) -> None:
-        """Queue C{data} for one member, behind whatever is already queued for it."""
+    def direct(self, member: Recipient, event: Event) -> None:
+        """Queue C{event} for one member, behind whatever is already queued for it."""
         if not self._batch:
             # Nothing queued, so nothing to keep order with: write now.
-            self._send(member, data)
+            audience = member.audience
+            piece = audience.render(event)
+            if piece:
+                self._send(member, audience.pack([piece]))
         else:
-            self._batch.append((data, None, member))
+            self._batch.append((event, None, member))
 
     def flush(self) -> None:
         """Deliver everything queued (the scheduled call, or when order demands it)."""
@@ -119,41 +170,64 @@ class Fanout:
         self._batch, self._joined, self._left = [], {}, {}
         # A send may end up closing a connection (a slow reader), whose leave
         # changes the membership: deliver to a snapshot.
-        self._deliver(batch, list(self._members), (*joined, *left), joined, left)
+        self._deliver(batch, self._snapshot(), (*joined, *left), joined, left)
+
+    def _snapshot(self) -> list[tuple[Audience, list[Recipient]]]:
+        return [(audience, list(group)) for audience, group in self._audiences.items()]
 
     def _deliver(
         self,
         batch: list[Entry],
-        members: list[Recipient],
+        groups: list[tuple[Audience, list[Recipient]]],
         changed: tuple[Recipient, ...],
         joined: dict[Recipient, int],
         left: dict[Recipient, int],
     ) -> None:
         if len(batch) == 1 and not changed:
-            data, excluded, target = batch[0]
+            event, excluded, target = batch[0]
             if target is not None:
-                self._send(target, data)
+                audience = target.audience
+                piece = audience.render(event)
+                if piece:
+                    self._send(target, audience.pack([piece]))
                 return
-            for member in members:
-                if member is not excluded:
-                    try:
-                        member.send(data)
-                    except Exception:
-                        self._failed(member)
+            for audience, members in groups:
+                data = audience.render(event)
+                if not data:
+                    continue
+                data = audience.pack([data])
+                for member in members:
+                    if member is not excluded:
+                        try:
+                            member.send(data)
+                        except Exception:
+                            self._failed(member)
             return
         # Members with a write of their own: excluded from a broadcast,
-        # target of a direct line, or joined or left during the batch.
+        # target of a direct event, or joined or left during the batch.
         special: set[Recipient] = set(changed)
-        common: list[bytes] = []
-        for data, excluded, target in batch:
+        common: list[Event] = []
+        for event, excluded, target in batch:
             if target is None:
-                common.append(data)
+                common.append(event)
                 if excluded is not None:
                     special.add(excluded)
             else:
                 special.add(target)
-        blob = b"".join(common)
-        if blob:
+        # Each audience renders each event at most once: the common blob,
+        # then whatever the special members need, from the same renderings.
+        rendered: dict[Audience, list[bytes | None]] = {}
+        for audience, members in groups:
+            render = audience.render
+            cache = rendered[audience] = [
+                render(event) if target is None else None for event, _, target in batch
+            ]
+            if not common:
+                continue
+            pieces = [piece for piece in cache if piece]
+            if not pieces:
+                continue
+            blob = audience.pack(pieces)
             for member in members:
                 if member not in special:
                     try:
@@ -165,17 +239,23 @@ class Fanout:
         for member in special:
             if member not in current and member not in left:
                 continue  # released early (see release), or long gone
+            audience = member.audience
+            cache = rendered.get(audience)
+            if cache is None:
+                cache = rendered[audience] = [None] * size
             start = joined.get(member, 0)
             end = left.get(member, size)
-            own = b"".join(
-                [
-                    data
-                    for data, excluded, target in batch[start:end]
-                    if target is member or (target is None and excluded is not member)
-                ]
-            )
+            own = []
+            for index in range(start, end):
+                event, excluded, target = batch[index]
+                if target is member or (target is None and excluded is not member):
+                    piece = cache[index]
+                    if piece is None:
+                        piece = cache[index] = audience.render(event)
+                    if piece:
+                        own.append(piece)
             if own:
-                self._send(member, own)
+                self._send(member, audience.pack(own))
 
     def _send(self, member: Recipient, data: bytes) -> None:
         try:

@@ -1,7 +1,12 @@
 # -*- test-case-name: tests.test_messages -*-
 """
-Every line the server says, in one place, so the wording stays consistent and a
-translation or a second front door changes one module.
+The message catalog: every sentence the server can say to a person, in English.
+
+Each entry's English text is its key (the gettext convention), with
+C{str.format} fields in braces; a translation gives the same fields.  Nothing
+here is rendered: the room and the sessions emit events holding L{Text}s, and
+each front door renders them for its wire and language (see
+L{chatroom.lines}).  User text is never part of a template, only a field.
 
 Conventions a client can rely on (see docs/protocol.md):
   - room traffic starts with a C{[HH:MM:SS]} server timestamp;
@@ -12,125 +17,74 @@ Conventions a client can rely on (see docs/protocol.md):
 
 from __future__ import annotations
 
-import time
+from chatroom.events import Message
 
 HELP_COMMAND = "/pomoc (/help)"
 
+# Room traffic, as the line door shows it; {stamp} is [HH:MM:SS].
+PUBLIC = Message("{stamp} {name} ({group}): {text}")
+PRIVATE = Message("{stamp} [private] {name} ({group}): {text}")
+PRIVATE_SENT = Message("{stamp} [private to {to}] {text}")
+JOINED = Message("{stamp} * {name} ({group}) joined ({online}/{max} online)")
+LEFT = Message("{stamp} * {name} ({group}) left")
+RENAMED = Message("{stamp} * {old} is now known as {new}")
+SHUTDOWN = Message("{stamp} * The server is shutting down. Goodbye!")
 
-class Clock:
-    """
-    Formats a server timestamp, once per second rather than once per message.
+# One person's conversation.
+WELCOME = Message("Welcome to chatroom, the student chat room ({online}/{max} online).")
+NAME_PROMPT = Message("Your name (1-20 letters, digits, _ or -):")
+GROUP_PROMPT = Message("Your lab group (1-16 characters, e.g. GL3):")
+REGISTERED = Message(
+    "Hello {name} ({group}), you are in: {online}/{max} online. Type {help} for the commands."
+)
+ONLINE = Message("Online ({online}/{max}): {people}")
+ONLINE_ENTRY = Message("{name} ({group})")
+GOODBYE = Message("Goodbye!")
+ERROR = Message("Error: {text}")
 
-    C{time.strftime} is a C call but still the most expensive part of a public
-    message line; the room formats one line per message, so caching the last
-    second makes it free.
-    """
+# Refusals at the door.
+ROOM_FULL = Message("Sorry, the room is full ({count}/{max}). Try again later.")
+TOO_MANY_FROM_ADDRESS = Message(
+    "Sorry, too many connections from your address ({count}/{limit}). Try again later."
+)
 
-    __slots__ = ("_second", "_stamp")
+# Errors (the line door puts "Error: " in front).
+UNKNOWN_COMMAND = Message("unknown command /{word}; type {help} for the list.")
+NOT_YET = Message("/{word} works once you are in; finish registering first.")
+NAME_TAKEN = Message("the name {name} is taken; pick another.")
+ALREADY_CALLED = Message("you are already called {name}.")
+NO_SUCH_USER = Message("nobody called {name} is online; /online lists who is.")
+THAT_IS_YOU = Message("that is you; /msg is for someone else.")
+LINE_TOO_LONG = Message("line too long (the limit is {limit} bytes); it was discarded.")
+STREAM_TOO_LONG = Message("more than {limit} bytes without a newline; closing the connection.")
+FLOODING = Message(
+    "slow down: at most {rate:g} lines a second (bursts of {burst}); lines over that are dropped."
+)
+FLOOD_KICK = Message("too many lines too fast; closing the connection.")
+REGISTRATION_TIMEOUT = Message("registration took too long; closing the connection.")
+IDLE_TIMEOUT = Message("idle for too long; closing the connection.")
+SLOW_READER = Message("you are not reading what the server sends; closing the connection.")
+USAGE = Message("usage: {usage} (or {alias}).")
 
-    def __init__(self) -> None:
-        self._second = -1
-        self._stamp = ""
+# Name and group rules.
+NAME_EMPTY = Message("a name can't be empty.")
+NAME_TOO_LONG = Message("a name is at most {max} characters (that one has {length}).")
+NAME_BAD_CHARACTER = Message("a name may hold only letters, digits, _ and - (not {shown}).")
+NAME_A_SPACE = Message("a space")
+NAME_MIXED_SCRIPTS = Message("a name can't mix Latin, Greek and Cyrillic letters.")
+GROUP_EMPTY = Message("a group can't be empty.")
+GROUP_TOO_LONG = Message("a group is at most {max} characters (that one has {length}).")
+GROUP_UNPRINTABLE = Message("a group may hold only printable characters.")
 
-    def stamp(self, now: float) -> str:
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("[%H:%M:%S]", time.localtime(second))
-        return self._stamp
-
-
-def welcome(online: int, capacity: int) -> str:
-    return f"Welcome to chatroom, the student chat room ({online}/{capacity} online)."
-
-
-NAME_PROMPT = "Your name (1-20 letters, digits, _ or -):"
-GROUP_PROMPT = "Your lab group (1-16 characters, e.g. GL3):"
-
-
-def registered(name: str, group: str, online: int, capacity: int) -> str:
-    return (
-        f"Hello {name} ({group}), you are in: {online}/{capacity} online. "
-        f"Type {HELP_COMMAND} for the commands."
-    )
-
-
-def room_full(count: int, capacity: int) -> str:
-    return f"Sorry, the room is full ({count}/{capacity}). Try again later."
-
-
-def too_many_from_address(count: int, limit: int) -> str:
-    return f"Sorry, too many connections from your address ({count}/{limit}). Try again later."
-
-
-def public(stamp: str, name: str, group: str, text: str) -> str:
-    return f"{stamp} {name} ({group}): {text}"
-
-
-def private_received(stamp: str, name: str, group: str, text: str) -> str:
-    return f"{stamp} [private] {name} ({group}): {text}"
-
-
-def private_sent(stamp: str, recipient: str, text: str) -> str:
-    return f"{stamp} [private to {recipient}] {text}"
-
-
-def joined(stamp: str, name: str, group: str, online: int, capacity: int) -> str:
-    return f"{stamp} * {name} ({group}) joined ({online}/{capacity} online)"
-
-
-def left(stamp: str, name: str, group: str) -> str:
-    return f"{stamp} * {name} ({group}) left"
-
-
-def renamed(stamp: str, old: str, new: str) -> str:
-    return f"{stamp} * {old} is now known as {new}"
-
-
-def online(entries: list[tuple[str, str]], capacity: int) -> str:
-    people = ", ".join(f"{name} ({group})" for name, group in entries)
-    return f"Online ({len(entries)}/{capacity}): {people}"
-
-
-GOODBYE = "Goodbye!"
-
-
-def shutting_down(stamp: str) -> str:
-    return f"{stamp} * The server is shutting down. Goodbye!"
-
-
-def error(text: str) -> str:
-    return f"Error: {text}"
-
-
-def unknown_command(word: str) -> str:
-    return error(f"unknown command /{word}; type {HELP_COMMAND} for the list.")
-
-
-def name_taken(name: str) -> str:
-    return error(f"the name {name} is taken; pick another.")
-
-
-def no_such_user(name: str) -> str:
-    return error(f"nobody called {name} is online; /online lists who is.")
-
-
-def line_too_long(limit: int) -> str:
-    return error(f"line too long (the limit is {limit} bytes); it was discarded.")
-
-
-def stream_too_long(limit: int) -> str:
-    return error(f"more than {limit} bytes without a newline; closing the connection.")
-
-
-def flooding(rate: float, burst: int) -> str:
-    return error(
-        f"slow down: at most {rate:g} lines a second (bursts of {burst}); "
-        "lines over that are dropped."
-    )
-
-
-FLOOD_KICK = error("too many lines too fast; closing the connection.")
-REGISTRATION_TIMEOUT = error("registration took too long; closing the connection.")
-IDLE_TIMEOUT = error("idle for too long; closing the connection.")
-SLOW_READER = error("you are not reading what the server sends; closing the connection.")
+# /pomoc: a heading, one line a command (summaries below), and a footer.
+HELP_HEADING = Message("Commands (Polish name, then the English alias):")
+HELP_ENTRY = Message("  {label:<{width}}{summary}")
+HELP_PLAIN = Message(
+    "Any other line goes to everyone; start it with // to send a line that begins with /."
+)
+HELP_LIMIT = Message("Lines may be up to {max_line} bytes.")
+SUMMARY_HELP = Message("this list")
+SUMMARY_MSG = Message("send TEXT to NAME only (never logged)")
+SUMMARY_CHANGENAME = Message("change your name")
+SUMMARY_ONLINE = Message("who is here, with their groups")
+SUMMARY_QUIT = Message("leave the room")

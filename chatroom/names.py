@@ -11,6 +11,10 @@ one name: a Cyrillic "а" inside a Latin name is the classic impersonation trick
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
+
+from chatroom import messages
+from chatroom.events import Message, Text
 
 NAME_MAX = 20
 GROUP_MAX = 16
@@ -19,7 +23,14 @@ _CONFUSABLE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
 
 
 class RuleError(ValueError):
-    """A name or group breaks a rule; the message is meant for the user."""
+    """
+    Something a person asked for breaks a rule; the L{Text} says which, in
+    any language (C{str()} gives the English, for the log and for tests).
+    """
+
+    def __init__(self, message: Message, **fields: Any) -> None:
+        self.text = Text(message, **fields)
+        super().__init__(self.text.english())
 
 
 class InvalidName(RuleError):
@@ -47,9 +58,9 @@ def normalize_name(raw: str) -> str:
     """
     name = unicodedata.normalize("NFC", raw.strip())
     if not name:
-        raise InvalidName("a name can't be empty.")
+        raise InvalidName(messages.NAME_EMPTY)
     if len(name) > NAME_MAX:
-        raise InvalidName(f"a name is at most {NAME_MAX} characters (that one has {len(name)}).")
+        raise InvalidName(messages.NAME_TOO_LONG, max=NAME_MAX, length=len(name))
     scripts = set()
     for ch in name:
         if ch in "_-":
@@ -59,17 +70,17 @@ def normalize_name(raw: str) -> str:
             continue
         if category[0] != "L":
             if ch == " ":
-                shown = "a space"
+                shown: str | Text = Text(messages.NAME_A_SPACE)
             elif ch.isprintable():
                 shown = repr(ch)
             else:
                 shown = f"U+{ord(ch):04X}"
-            raise InvalidName(f"a name may hold only letters, digits, _ and - (not {shown}).")
+            raise InvalidName(messages.NAME_BAD_CHARACTER, shown=shown)
         script = _script(ch)
         if script is not None:
             scripts.add(script)
     if len(scripts) > 1:
-        raise InvalidName("a name can't mix Latin, Greek and Cyrillic letters.")
+        raise InvalidName(messages.NAME_MIXED_SCRIPTS)
     return name
 
 
@@ -86,11 +97,9 @@ def normalize_group(raw: str) -> str:
     """
     group = unicodedata.normalize("NFC", raw.strip())
     if not group:
-        raise InvalidGroup("a group can't be empty.")
+        raise InvalidGroup(messages.GROUP_EMPTY)
     if len(group) > GROUP_MAX:
-        raise InvalidGroup(
-            f"a group is at most {GROUP_MAX} characters (that one has {len(group)})."
-        )
+        raise InvalidGroup(messages.GROUP_TOO_LONG, max=GROUP_MAX, length=len(group))
     if not group.isprintable():
-        raise InvalidGroup("a group may hold only printable characters.")
+        raise InvalidGroup(messages.GROUP_UNPRINTABLE)
     return group

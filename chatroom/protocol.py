@@ -23,10 +23,13 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatroom import messages
+from chatroom import events, messages
 from chatroom.deadlines import Deadlines
+from chatroom.events import Text
+from chatroom.fanout import Audience
 from chatroom.limits import AddressLimiter, FloodGuard, address_key
-from chatroom.room import Room, encode
+from chatroom.lines import ENGLISH_LINES
+from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.settings import Settings
 from chatroom.telnet import OFFER, TelnetFilter
@@ -135,6 +138,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             flood=flood,
             max_line=settings.max_line,
             on_join=self._joined,
+            audience=factory.audience,
         )
         self.session.start()
         self._uncork()
@@ -224,7 +228,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def lineLengthExceeded(self, line: bytes) -> None:
         """Refuse an overlong line, but keep the connection and what follows it."""
-        self.session.reply(messages.line_too_long(self.MAX_LENGTH))
+        self.session.error(messages.LINE_TOO_LONG, limit=self.MAX_LENGTH)
 
     def _stream_too_long(self) -> None:
         self.factory.journal.info(
@@ -232,7 +236,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         )
         self._buffer = b""
         self.session.kick(
-            messages.stream_too_long(self.factory.settings.max_line_hard),
+            events.Bye(
+                Text(messages.STREAM_TOO_LONG, limit=self.factory.settings.max_line_hard),
+                error=True,
+            ),
             self.factory.clock.seconds(),
             "endless line",
         )
@@ -297,7 +304,9 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         )
         self._guard.paused = False  # stop counting; nothing more will be sent
         # The notice is written for the record; the client isn't reading it.
-        self.transport.write(encode(messages.SLOW_READER))
+        self.transport.write(
+            self.session.audience.render(events.Bye(Text(messages.SLOW_READER), error=True))
+        )
         self.session.end(self.factory.clock.seconds(), "not reading (output over the cap)")
         self.transport.abortConnection()
 
@@ -362,12 +371,14 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     def timeoutConnection(self) -> None:
         line = messages.IDLE_TIMEOUT if self.session.joined else messages.REGISTRATION_TIMEOUT
         self.factory.journal.info("closing {peer}: timed out", peer=self.peer)
-        self.session.kick(line, self.factory.clock.seconds(), "timed out")
+        self.session.kick(
+            events.Bye(Text(line), error=True), self.factory.clock.seconds(), "timed out"
+        )
 
     def shutdown(self, now: float) -> None:
         """The server is stopping: last words for those still registering, then close."""
         if self.session is not None and not self.session.joined and not self.session.ended:
-            self.send(encode(messages.shutting_down(self.factory.room.stamp(now))))
+            self.send(self.session.audience.render(events.Shutdown(now)))
         if self.session is not None:
             self.session.end(now, "server shutdown")
         self.close()
@@ -439,11 +450,11 @@ class TunedEndpoint:
 class Refusal(Protocol):
     """Says one line (the room is full, too many from your address) and hangs up."""
 
-    def __init__(self, line: str) -> None:
-        self.line = line
+    def __init__(self, data: bytes) -> None:
+        self.data = data
 
     def connectionMade(self) -> None:
-        self.transport.write(encode(self.line))
+        self.transport.write(self.data)
         self.transport.loseConnection()
 
 
@@ -459,8 +470,16 @@ class ChatFactory(ServerFactory):
     # Set by TunedEndpoint: accepted sockets inherit the listener's options.
     listener_tuned = False
 
-    def __init__(self, room: Room, settings: Settings, clock: interfaces.IReactorTime) -> None:
+    def __init__(
+        self,
+        room: Room,
+        settings: Settings,
+        clock: interfaces.IReactorTime,
+        audience: Audience = ENGLISH_LINES,
+    ) -> None:
         self.room = room
+        # What a newcomer reads until they choose otherwise: the server's language.
+        self.audience = audience
         self.journal = room.journal
         self.settings = settings
         self.clock = clock
@@ -485,7 +504,7 @@ class ChatFactory(ServerFactory):
                 count=count,
                 max=self.settings.max_clients,
             )
-            return Refusal(messages.room_full(count, self.settings.max_clients))
+            return self._refusal(messages.ROOM_FULL, count=count, max=self.settings.max_clients)
         key = address_key(getattr(addr, "host", peer))
         if not self.addresses.acquire(key):
             limit = self.settings.max_per_ip
@@ -494,7 +513,9 @@ class ChatFactory(ServerFactory):
                 peer=peer,
                 limit=limit,
             )
-            return Refusal(messages.too_many_from_address(self.addresses.count(key), limit))
+            return self._refusal(
+                messages.TOO_MANY_FROM_ADDRESS, count=self.addresses.count(key), limit=limit
+            )
         protocol = self.protocol()
         protocol.factory = self
         protocol.peer = peer
@@ -507,6 +528,9 @@ class ChatFactory(ServerFactory):
             max=self.settings.max_clients,
         )
         return protocol
+
+    def _refusal(self, message: messages.Message, **fields: int) -> Refusal:
+        return Refusal(self.audience.render(events.Bye(Text(message, **fields))))
 
     def connectionClosed(self, protocol: ChatProtocol) -> None:
         if protocol in self.connections:

@@ -2,18 +2,21 @@
 """
 The room: who is here, what they are called, and who hears what.
 
-No sockets and no clock: front doors (the line protocol today, a WebSocket or a
-Redis bus later) hand us callables and the current time.  Each message is
-formatted and encoded once, then given to the L{Fanout} for every recipient.
+No sockets, no clock and no wording: front doors (the line protocol, the
+WebSocket) hand us callables, an audience and the current time; the room
+decides who hears what and emits L{events <chatroom.events>}, which the
+L{Fanout} renders once per audience and delivers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatroom import messages
-from chatroom.fanout import Fanout
+from chatroom import events, messages
+from chatroom.events import Event, Text
+from chatroom.fanout import Audience, Fanout
 from chatroom.journal import Journal
+from chatroom.lines import ENGLISH_LINES
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
 from chatroom.text import clean
 
@@ -26,20 +29,16 @@ class NoSuchUser(RuleError):
     pass
 
 
-def encode(text: str) -> bytes:
-    """One line on the wire: UTF-8, ended with CRLF."""
-    return (text + "\r\n").encode("utf-8")
-
-
 class Member:
     """
     One person: their name from the moment it is reserved, their group once joined.
 
-    @ivar send: writes encoded lines to this person's connection.
+    @ivar send: writes what the audience rendered to this person's connection.
     @ivar close: ends this person's connection.
+    @ivar audience: the wire and language this person reads.
     """
 
-    __slots__ = ("name", "key", "group", "send", "close", "peer")
+    __slots__ = ("name", "key", "group", "send", "close", "peer", "audience")
 
     def __init__(
         self,
@@ -48,6 +47,7 @@ class Member:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: str,
+        audience: Audience = ENGLISH_LINES,
     ) -> None:
         self.name = name
         self.key = key
@@ -55,6 +55,7 @@ class Member:
         self.send = send
         self.close = close
         self.peer = peer
+        self.audience = audience
 
     def __repr__(self) -> str:
         return f"<Member {self.name!r} ({self.group}) from {self.peer}>"
@@ -77,7 +78,6 @@ class Room:
         # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self._names: dict[str, Member] = {}
-        self._clock = messages.Clock()
         self._closing = False
 
     @property
@@ -95,7 +95,12 @@ class Room:
         return [(member.name, member.group) for member in self.fanout]
 
     def reserve(
-        self, raw_name: str, send: Callable[[bytes], None], close: Callable[[], None], peer: str
+        self,
+        raw_name: str,
+        send: Callable[[bytes], None],
+        close: Callable[[], None],
+        peer: str,
+        audience: Audience = ENGLISH_LINES,
     ) -> Member:
         """
         Reserve a name for someone who is registering.
@@ -105,8 +110,8 @@ class Room:
         name = normalize_name(raw_name)
         key = name_key(name)
         if key in self._names:
-            raise NameTaken(f"the name {name} is taken; pick another.")
-        member = Member(name, key, send, close, peer)
+            raise NameTaken(messages.NAME_TAKEN, name=name)
+        member = Member(name, key, send, close, peer, audience)
         self._names[key] = member
         return member
 
@@ -120,13 +125,9 @@ class Room:
         fanout = self.fanout
         fanout.add(member)
         online = len(fanout)
-        fanout.direct(
-            member, encode(messages.registered(member.name, member.group, online, self.capacity))
-        )
-        stamp = self._clock.stamp(now)
+        fanout.direct(member, events.Registered(member.name, member.group, online, self.capacity))
         fanout.broadcast(
-            encode(messages.joined(stamp, member.name, member.group, online, self.capacity)),
-            exclude=member,
+            events.Joined(now, member.name, member.group, online, self.capacity), exclude=member
         )
         self.journal.info(
             "joined: {name} ({group}) from {peer}, {online}/{capacity} online",
@@ -146,7 +147,7 @@ class Room:
         self.fanout.remove(member)
         if not self._closing:
             self.fanout.broadcast(
-                encode(messages.left(self._clock.stamp(now), member.name, member.group))
+                events.Left(now, member.name, member.group, len(self.fanout), self.capacity)
             )
         self.journal.info(
             "left: {name} ({group}) from {peer}: {reason}",
@@ -159,10 +160,7 @@ class Room:
     def say(self, member: Member, text: str, now: float) -> None:
         """A public message: every other member gets it, once."""
         text = clean(text)
-        self.fanout.broadcast(
-            encode(messages.public(self._clock.stamp(now), member.name, member.group, text)),
-            exclude=member,
-        )
+        self.fanout.broadcast(events.Public(now, member.name, member.group, text), exclude=member)
         self.journal.info("public {name}: {text}", name=member.name, text=text)
 
     def whisper(self, member: Member, raw_target: str, text: str, now: float) -> None:
@@ -175,15 +173,12 @@ class Room:
         """
         target = self.find(raw_target)
         if target is None:
-            raise NoSuchUser(f"nobody called {clean(raw_target)} is online; /online lists who is.")
+            raise NoSuchUser(messages.NO_SUCH_USER, name=clean(raw_target))
         if target is member:
-            raise NoSuchUser("that is you; /msg is for someone else.")
+            raise NoSuchUser(messages.THAT_IS_YOU)
         text = clean(text)
-        stamp = self._clock.stamp(now)
-        self.fanout.direct(
-            target, encode(messages.private_received(stamp, member.name, member.group, text))
-        )
-        self.fanout.direct(member, encode(messages.private_sent(stamp, target.name, text)))
+        self.fanout.direct(target, events.Private(now, member.name, member.group, text))
+        self.fanout.direct(member, events.PrivateSent(now, target.name, text))
 
     def rename(self, member: Member, raw_name: str, now: float) -> None:
         """
@@ -194,20 +189,20 @@ class Room:
         name = normalize_name(raw_name)
         key = name_key(name)
         if name == member.name:
-            raise NameTaken(f"you are already called {name}.")
+            raise NameTaken(messages.ALREADY_CALLED, name=name)
         holder = self._names.get(key)
         if holder is not None and holder is not member:
-            raise NameTaken(f"the name {name} is taken; pick another.")
+            raise NameTaken(messages.NAME_TAKEN, name=name)
         old = member.name
         del self._names[member.key]
         member.name, member.key = name, key
         self._names[key] = member
-        self.fanout.broadcast(encode(messages.renamed(self._clock.stamp(now), old, name)))
+        self.fanout.broadcast(events.Renamed(now, old, name))
         self.journal.info("renamed: {old} is now {new}", old=old, new=name)
 
-    def notify(self, member: Member, text: str) -> None:
-        """A line for one member only (a reply, an error), in order with their traffic."""
-        self.fanout.direct(member, encode(text))
+    def notify(self, member: Member, event: Event) -> None:
+        """An event for one member only (a reply, an error), in order with their traffic."""
+        self.fanout.direct(member, event)
 
     def flush(self) -> None:
         """Deliver everything queued now, rather than at the end of the turn."""
@@ -217,19 +212,20 @@ class Room:
         """Deliver now the last lines queued for a member that has left."""
         self.fanout.release(member)
 
-    def announce(self, text: str) -> None:
-        """A line for every member (server notices)."""
-        self.fanout.broadcast(encode(text))
+    def announce(self, text: Text) -> None:
+        """A notice for every member."""
+        self.fanout.broadcast(events.Notice(text))
+
+    def roster_event(self, asked: bool = True) -> events.Roster:
+        """Who is here, as an event (the answer to /online)."""
+        return events.Roster(tuple(self.roster()), self.online, self.capacity, asked)
 
     def close(self, now: float) -> None:
         """
         The server is stopping: tell everyone, now.  Leaves from here on are
         not announced (a room of N emptying would cost N squared notices).
         """
-        self.announce(messages.shutting_down(self._clock.stamp(now)))
+        self.fanout.broadcast(events.Shutdown(now))
         self.fanout.flush()
         self._closing = True
         self.journal.info("shutting down: {online} members told", online=self.online)
-
-    def stamp(self, now: float) -> str:
-        return self._clock.stamp(now)

@@ -4,19 +4,23 @@ One person's conversation with the room, whatever the wire: the name and group
 prompts, then public lines and commands.
 
 A front door turns its transport into decoded text lines and gives them to
-L{Session.line_received} with the time; the session answers through the
-C{send} and C{close} callables it was built with.  The same session serves the
-line protocol today and a WebSocket tomorrow.
+L{Session.line_received} with the time; the session answers with events,
+rendered for the person's audience (wire and language) and written through
+the C{send} and C{close} callables it was built with.  The same session
+serves the line protocol and the WebSocket.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatroom import commands, messages
+from chatroom import commands, events, messages
+from chatroom.events import Event, Text
+from chatroom.fanout import Audience
 from chatroom.limits import FloodGuard
+from chatroom.lines import ENGLISH_LINES
 from chatroom.names import RuleError
-from chatroom.room import Member, Room, encode
+from chatroom.room import Member, Room
 from chatroom.text import clean
 
 _NAME, _GROUP, _CHAT, _DONE = range(4)
@@ -34,6 +38,7 @@ class Session:
         "member",
         "max_line",
         "on_join",
+        "audience",
         "_send",
         "_close",
         "_peer",
@@ -50,11 +55,13 @@ class Session:
         flood: FloodGuard | None = None,
         max_line: int = 4096,
         on_join: Callable[[], None] | None = None,
+        audience: Audience = ENGLISH_LINES,
     ) -> None:
         self.room = room
         self.member: Member | None = None
         self.max_line = max_line
         self.on_join = on_join
+        self.audience = audience
         self._send = send
         self._close = close
         self._peer = peer
@@ -71,15 +78,27 @@ class Session:
 
     def start(self) -> None:
         """Greet a new connection and ask for a name."""
-        self._send(encode(messages.welcome(self.room.online, self.room.capacity)))
-        self._send(encode(messages.NAME_PROMPT))
+        self.reply(events.Welcome(self.room.online, self.room.capacity))
+        self.reply(events.Prompt("name"))
 
-    def reply(self, text: str) -> None:
-        """A line for this person only, in order with the room's traffic to them."""
+    def reply(self, event: Event) -> None:
+        """An event for this person only, in order with the room's traffic to them."""
         if self._state == _CHAT:
-            self.room.notify(self.member, text)
+            self.room.notify(self.member, event)
         elif self._state != _DONE:
-            self._send(encode(text))
+            audience = self.audience
+            piece = audience.render(event)
+            if piece:
+                self._send(audience.pack([piece]))
+
+    def error(self, message: messages.Message | Text, **fields: object) -> None:
+        """An error line for this person only."""
+        text = message if isinstance(message, Text) else Text(message, **fields)
+        self.reply(events.Error(text))
+
+    def notice(self, message: messages.Message, **fields: object) -> None:
+        """A notice (a confirmation, a line of help) for this person only."""
+        self.reply(events.Notice(Text(message, **fields)))
 
     def line_received(self, line: str, now: float) -> None:
         """Handle one line of text (already decoded, without its line ending)."""
@@ -112,38 +131,40 @@ class Session:
         word = clean(word)
         command = commands.lookup(word)
         if command is None:
-            self.reply(messages.unknown_command(word))
+            self.error(messages.UNKNOWN_COMMAND, word=word, help=messages.HELP_COMMAND)
         elif self._state != _CHAT and not command.anytime:
-            self.reply(messages.error(f"/{word} works once you are in; finish registering first."))
+            self.error(messages.NOT_YET, word=word)
         else:
             try:
                 command.handler(self, args, now)
             except RuleError as e:
-                self.reply(messages.error(str(e)))
+                self.error(e.text)
         self._reprompt()
 
     def _reprompt(self) -> None:
         if self._state == _NAME:
-            self.reply(messages.NAME_PROMPT)
+            self.reply(events.Prompt("name"))
         elif self._state == _GROUP:
-            self.reply(messages.GROUP_PROMPT)
+            self.reply(events.Prompt("group"))
 
     def _choose_name(self, line: str) -> None:
         try:
-            self.member = self.room.reserve(line, self._send, self._close, self._peer)
+            self.member = self.room.reserve(
+                line, self._send, self._close, self._peer, self.audience
+            )
         except RuleError as e:
-            self.reply(messages.error(str(e)))
-            self.reply(messages.NAME_PROMPT)
+            self.error(e.text)
+            self.reply(events.Prompt("name"))
             return
         self._state = _GROUP
-        self.reply(messages.GROUP_PROMPT)
+        self.reply(events.Prompt("group"))
 
     def _choose_group(self, line: str, now: float) -> None:
         try:
             self.room.join(self.member, line, now)
         except RuleError as e:
-            self.reply(messages.error(str(e)))
-            self.reply(messages.GROUP_PROMPT)
+            self.error(e.text)
+            self.reply(events.Prompt("group"))
             return
         self._state = _CHAT
         if self.on_join is not None:
@@ -151,19 +172,19 @@ class Session:
 
     def _flooded(self, verdict: int, now: float) -> None:
         if verdict == FloodGuard.WARN:
-            self.reply(messages.flooding(self._flood.rate, self._flood.burst))
+            self.error(messages.FLOODING, rate=self._flood.rate, burst=self._flood.burst)
         elif verdict == FloodGuard.KICK:
-            self.kick(messages.FLOOD_KICK, now, "flooding")
+            self.kick(events.Bye(Text(messages.FLOOD_KICK), error=True), now, "flooding")
 
     def quit(self, now: float) -> None:
         """/wyjdz: say goodbye, tell the others, close."""
-        self.kick(messages.GOODBYE, now, "quit")
+        self.kick(events.Bye(Text(messages.GOODBYE)), now, "quit")
 
-    def kick(self, line: str, now: float, reason: str) -> None:
-        """End the session with a last line to this person, then close the connection."""
+    def kick(self, last: events.Bye, now: float, reason: str) -> None:
+        """End the session with last words to this person, then close the connection."""
         if self._state == _DONE:
             return
-        self.reply(line)
+        self.reply(last)
         self.end(now, reason)
         # The last line may be queued behind the room's traffic: send this
         # person's share now, before the connection starts closing.

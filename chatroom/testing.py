@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from twisted.internet import defer, endpoints, error, task
 from twisted.internet.address import IPv6Address
@@ -20,8 +21,11 @@ from twisted.internet.testing import StringTransport
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
+from chatroom.catalog import ENGLISH
+from chatroom.events import Message
 from chatroom.fanout import Fanout
 from chatroom.journal import DELAY, Journal
+from chatroom.lines import ENGLISH_LINES
 from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.settings import Settings
@@ -45,8 +49,15 @@ def make_factory(
     return ChatFactory(Room(settings.max_clients, Fanout(schedule)), settings, clock)
 
 
+def en(message: Message, **fields: Any) -> str:
+    """A catalog message in English, as the line door says it (for assertions)."""
+    return ENGLISH.format(message, **fields)
+
+
 class Recorder:
     """A C{send} callable for the room that keeps what it got, line by line."""
+
+    audience = ENGLISH_LINES
 
     def __init__(self) -> None:
         self.data = b""

@@ -20,11 +20,17 @@ from twisted.python.failure import Failure
 
 from chatroom import __version__, clientsession, messages
 from chatroom import client as chatclient
+from chatroom.catalog import Clock
 from chatroom.client import Options, PlainConsole, make_endpoint, wants_colour, wants_terminal
 from chatroom.clientsession import ChatClient, ServerConnection, describe_failure, is_quit
 from chatroom.telnet import OFFER
 from chatroom.terminal import PROMPT, LineEditor, char_width, colourise, name_colour
+from chatroom.testing import en
 from tests.integration.process import Screen
+
+NAME_PROMPT = en(messages.NAME_PROMPT)
+GROUP_PROMPT = en(messages.GROUP_PROMPT)
+GOODBYE = en(messages.GOODBYE)
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 STAMP = r"\[\d\d:\d\d:\d\d\]"
@@ -216,7 +222,16 @@ class Conversation:
         self.connection.connectionLost(Failure(reason or error.ConnectionDone()))
 
     def join(self, name: str = "ala", group: str = "3") -> None:
-        self.server(messages.registered(name, group, 2, 50))
+        self.server(
+            en(
+                messages.REGISTERED,
+                name=name,
+                group=group,
+                online=2,
+                max=50,
+                help=messages.HELP_COMMAND,
+            )
+        )
 
 
 def test_autoRegistration():
@@ -224,12 +239,12 @@ def test_autoRegistration():
     talk = Conversation("ala", "3")
     talk.client.user_line("early bird")
     talk.connection.dataReceived(OFFER)  # telnet negotiation: stripped, not answered
-    talk.server(messages.welcome(1, 50), messages.NAME_PROMPT)
+    talk.server(en(messages.WELCOME, online=1, max=50), NAME_PROMPT)
     assert talk.sent() == ["ala"]
-    talk.server(messages.GROUP_PROMPT)
+    talk.server(GROUP_PROMPT)
     assert talk.sent() == ["3"]
     assert talk.console.asked == []
-    assert talk.console.texts() == [messages.welcome(1, 50)]
+    assert talk.console.texts() == [en(messages.WELCOME, online=1, max=50)]
     talk.join()
     assert talk.sent() == ["early bird"]
     assert talk.console.texts()[-1].startswith("Hello ala (3)")
@@ -239,13 +254,13 @@ def test_autoRegistration():
 def test_nameTakenHandsOverToTheUser():
     talk = Conversation("ala", "3")
     talk.client.user_line("ola")
-    talk.server(messages.NAME_PROMPT)
+    talk.server(NAME_PROMPT)
     assert talk.sent() == ["ala"]
-    talk.server(messages.name_taken("ala"), messages.NAME_PROMPT)
-    assert talk.console.asked == [messages.NAME_PROMPT]
-    assert talk.console.texts() == [messages.name_taken("ala")]
+    talk.server(en(messages.ERROR, text=en(messages.NAME_TAKEN, name="ala")), NAME_PROMPT)
+    assert talk.console.asked == [NAME_PROMPT]
+    assert talk.console.texts() == [en(messages.ERROR, text=en(messages.NAME_TAKEN, name="ala"))]
     assert talk.sent() == ["ola"]  # the held line answers the question
-    talk.server(messages.GROUP_PROMPT)
+    talk.server(GROUP_PROMPT)
     assert talk.sent() == ["3"]  # --group still answers its own
 
 
@@ -253,8 +268,8 @@ def test_withoutNameTheUserAnswers():
     talk = Conversation()
     talk.client.user_line("ala")
     assert talk.sent() == ["ala"]  # not held: the server queues it as the answer
-    talk.server(messages.NAME_PROMPT, messages.GROUP_PROMPT)
-    assert talk.console.asked == [messages.NAME_PROMPT, messages.GROUP_PROMPT]
+    talk.server(NAME_PROMPT, GROUP_PROMPT)
+    assert talk.console.asked == [NAME_PROMPT, GROUP_PROMPT]
     assert talk.console.texts("own") == []  # answers are not messages
 
 
@@ -273,7 +288,7 @@ def test_ownMessagesShownCommandsNot():
         "",
         "a\x1b[2Jb",
     ]
-    stamp = messages.Clock().stamp(talk.clock.seconds())
+    stamp = Clock().stamp(talk.clock.seconds())
     assert talk.console.texts("own") == [
         f"{stamp} you: cześć",
         f"{stamp} you: /etc/passwd",
@@ -294,7 +309,7 @@ def test_quitExitsZero():
     assert talk.sent() == ["/wyjdz"]
     talk.client.user_line("too late")
     assert talk.sent() == []
-    talk.server(messages.GOODBYE)
+    talk.server(GOODBYE)
     talk.close()
     assert talk.status == [clientsession.EXIT_OK]
     assert talk.console.texts("notice") == []
@@ -306,7 +321,7 @@ def test_endOfInputSendsQuitAfterHeldLines():
     talk.client.user_line("last words")
     talk.client.user_eof()
     assert talk.sent() == []
-    talk.server(messages.NAME_PROMPT, messages.GROUP_PROMPT)
+    talk.server(NAME_PROMPT, GROUP_PROMPT)
     talk.sent()
     talk.join()
     assert talk.sent() == ["last words", "/wyjdz"]
@@ -340,17 +355,17 @@ def test_interruptWhileQuitting():
 
 def test_refusedExitsThree():
     talk = Conversation("ala", "3")
-    talk.server(messages.room_full(50, 50))
+    talk.server(en(messages.ROOM_FULL, count=50, max=50))
     talk.close()
     assert talk.status == [clientsession.EXIT_REFUSED]
-    assert talk.console.texts() == [messages.room_full(50, 50)]
+    assert talk.console.texts() == [en(messages.ROOM_FULL, count=50, max=50)]
     assert "refused" in talk.console.texts("notice")[0]
     assert talk.sent() == []
 
 
 def test_tooManyFromAddressExitsThree():
     talk = Conversation()
-    talk.server(messages.too_many_from_address(10, 10))
+    talk.server(en(messages.TOO_MANY_FROM_ADDRESS, count=10, limit=10))
     talk.close()
     assert talk.status == [clientsession.EXIT_REFUSED]
 
@@ -358,7 +373,7 @@ def test_tooManyFromAddressExitsThree():
 def test_serverClosesExitsOne():
     talk = Conversation()
     talk.join()
-    talk.server(messages.shutting_down("[12:00:00]"))
+    talk.server(en(messages.SHUTDOWN, stamp="[12:00:00]"))
     talk.close()
     assert talk.status == [clientsession.EXIT_CONNECTION]
     assert talk.console.texts("notice") == ["the server at [::1]:5000 closed the connection."]
@@ -475,8 +490,8 @@ def test_plainConsoleLines():
     console.show("[12:00:00] bob (GL1): hej")
     console.show("connecting...", "status")
     console.show("something went wrong.", "notice")
-    console.ask(messages.NAME_PROMPT)
-    assert transport.value().decode() == f"[12:00:00] bob (GL1): hej\n{messages.NAME_PROMPT}\n"
+    console.ask(NAME_PROMPT)
+    assert transport.value().decode() == f"[12:00:00] bob (GL1): hej\n{NAME_PROMPT}\n"
     assert stderr.getvalue() == "chatroom-client: something went wrong.\n"
 
 
@@ -502,7 +517,9 @@ def test_colourise():
     assert colourise("Sorry, the room is full (1/1).").startswith("\x1b[1;31m")
     assert "\x1b[1;32myou:\x1b[0m" in colourise("[12:00:00] you: hej", "own")
     assert colourise("-- connecting", "status") == "\x1b[36m-- connecting\x1b[0m"
-    assert colourise(messages.welcome(1, 50)) == messages.welcome(1, 50)
+    assert colourise(en(messages.WELCOME, online=1, max=50)) == en(
+        messages.WELCOME, online=1, max=50
+    )
 
 
 def test_nameColourIsStable():
@@ -632,11 +649,11 @@ def test_wideCharactersMoveTheCursorByTheirWidth():
 
 def test_questionBecomesThePrompt():
     term = Terminal(width=80)
-    term.editor.ask(messages.NAME_PROMPT)
-    assert term.screen().cursor_row == messages.NAME_PROMPT
+    term.editor.ask(NAME_PROMPT)
+    assert term.screen().cursor_row == NAME_PROMPT
     term.keys("ala\r")
     assert term.user.lines == ["ala"]
-    assert term.screen().text == [f"{messages.NAME_PROMPT} ala", PROMPT.strip()]
+    assert term.screen().text == [f"{NAME_PROMPT} ala", PROMPT.strip()]
 
 
 def test_ctrlD():

@@ -116,10 +116,10 @@ def test_outputGuardOnlyOnceSomethingIsQueued(loopback):
     assert transport.producer is None  # all written through so far
     fill(server)
 
-    protocol.session.reply("a" * 70_000)  # over Twisted's 64 KiB: producer paused
+    protocol.send(b"a" * 70_000)  # over Twisted's 64 KiB: producer paused
     assert transport.producer is protocol._guard
     assert protocol._guard.paused and transport.connected
-    protocol.session.reply("b" * 40_000)  # 110,000 bytes queued: over the cap
+    protocol.send(b"b" * 40_000)  # 110,000 bytes queued: over the cap
     assert transport._aborting  # cut off: abortConnection
     reactor.advance(0)
     assert not transport.connected
@@ -138,7 +138,7 @@ def test_aReaderThatCatchesUpAfterQuitIsClosed(loopback):
     protocol.dataReceived(b"ala\nGL1\n")
     transport = protocol.transport
     fill(server)
-    protocol.session.reply("a" * 70_000)
+    protocol.send(b"a" * 70_000)
     assert protocol._guard.paused
 
     protocol.dataReceived(b"/quit\n")

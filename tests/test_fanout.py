@@ -1,7 +1,33 @@
+from dataclasses import dataclass
+
 from twisted.internet import task
 
+from chatroom.events import Event
 from chatroom.fanout import Fanout
 from chatroom.testing import Recorder
+
+
+@dataclass
+class Say(Event):
+    """An event that is its own rendering: these tests are about delivery."""
+
+    data: bytes
+
+
+class Plain:
+    """One audience that shows every L{Say} as its bytes."""
+
+    @staticmethod
+    def render(event: Say) -> bytes:
+        return event.data
+
+    pack = staticmethod(b"".join)
+
+
+def plain_recorder() -> Recorder:
+    member = Recorder()
+    member.audience = Plain
+    return member
 
 
 def batched():
@@ -10,7 +36,7 @@ def batched():
 
 
 def members(fanout, n):
-    recorders = [Recorder() for _ in range(n)]
+    recorders = [plain_recorder() for _ in range(n)]
     for recorder in recorders:
         fanout.add(recorder)
     return recorders
@@ -19,7 +45,7 @@ def members(fanout, n):
 def test_immediateWithoutSchedule():
     fanout = Fanout()
     a, b = members(fanout, 2)
-    fanout.broadcast(b"x\r\n", exclude=a)
+    fanout.broadcast(Say(b"x\r\n"), exclude=a)
     assert (a.data, b.data) == (b"", b"x\r\n")
 
 
@@ -28,9 +54,9 @@ def test_turnCoalescedIntoOneWritePerRecipient():
     a, b, c = members(fanout, 3)
     writes = []
     c.send = writes.append
-    fanout.broadcast(b"1\r\n", exclude=a)
-    fanout.broadcast(b"2\r\n", exclude=b)
-    fanout.broadcast(b"3\r\n")
+    fanout.broadcast(Say(b"1\r\n"), exclude=a)
+    fanout.broadcast(Say(b"2\r\n"), exclude=b)
+    fanout.broadcast(Say(b"3\r\n"))
     assert writes == []
     clock.advance(0)
     assert writes == [b"1\r\n2\r\n3\r\n"]
@@ -43,10 +69,10 @@ def test_directKeepsItsPlaceInTheOrder():
     # b sees them in that order, nobody else sees the private line.
     clock, fanout = batched()
     a, b, c = members(fanout, 3)
-    fanout.broadcast(b"pub1\r\n", exclude=a)
-    fanout.direct(b, b"priv\r\n")
-    fanout.direct(a, b"ack\r\n")
-    fanout.broadcast(b"pub2\r\n", exclude=a)
+    fanout.broadcast(Say(b"pub1\r\n"), exclude=a)
+    fanout.direct(b, Say(b"priv\r\n"))
+    fanout.direct(a, Say(b"ack\r\n"))
+    fanout.broadcast(Say(b"pub2\r\n"), exclude=a)
     clock.advance(0)
     assert a.lines() == ["ack"]
     assert b.lines() == ["pub1", "priv", "pub2"]
@@ -56,7 +82,7 @@ def test_directKeepsItsPlaceInTheOrder():
 def test_directWithNothingQueuedGoesAtOnce():
     clock, fanout = batched()
     (a,) = members(fanout, 1)
-    fanout.direct(a, b"now\r\n")
+    fanout.direct(a, Say(b"now\r\n"))
     assert a.lines() == ["now"]
     assert clock.getDelayedCalls() == []
 
@@ -65,17 +91,17 @@ def test_oneScheduledFlushPerTurn():
     clock, fanout = batched()
     members(fanout, 2)
     for i in range(50):
-        fanout.broadcast(b"%d\r\n" % i)
+        fanout.broadcast(Say(b"%d\r\n" % i))
     assert len(clock.getDelayedCalls()) == 1
 
 
 def test_joinerDoesNotGetWhatWasSaidBefore():
     clock, fanout = batched()
     (a,) = members(fanout, 1)
-    fanout.broadcast(b"before\r\n")
-    late = Recorder()
+    fanout.broadcast(Say(b"before\r\n"))
+    late = plain_recorder()
     fanout.add(late)
-    fanout.broadcast(b"after\r\n")
+    fanout.broadcast(Say(b"after\r\n"))
     clock.advance(0)
     assert a.lines() == ["before", "after"]
     assert late.lines() == ["after"]
@@ -84,10 +110,10 @@ def test_joinerDoesNotGetWhatWasSaidBefore():
 def test_leaverGetsEverythingUpToLeaving():
     clock, fanout = batched()
     a, b = members(fanout, 2)
-    fanout.broadcast(b"one\r\n", exclude=a)
-    fanout.direct(b, b"bye\r\n")
+    fanout.broadcast(Say(b"one\r\n"), exclude=a)
+    fanout.direct(b, Say(b"bye\r\n"))
     fanout.remove(b)
-    fanout.broadcast(b"two\r\n", exclude=a)
+    fanout.broadcast(Say(b"two\r\n"), exclude=a)
     clock.advance(0)
     assert b.lines() == ["one", "bye"]
 
@@ -100,10 +126,10 @@ def test_brokenRecipientDoesNotStopTheBroadcast(log_events):
         raise RuntimeError("boom")
 
     broken.send = explode
-    fanout.broadcast(b"x\r\n")
-    fanout.broadcast(b"y\r\n")
+    fanout.broadcast(Say(b"x\r\n"))
+    fanout.broadcast(Say(b"y\r\n"))
     clock.advance(0)
-    fanout.broadcast(b"z\r\n")
+    fanout.broadcast(Say(b"z\r\n"))
     clock.advance(0)
     assert a.lines() == c.lines() == ["x", "y", "z"]
     failures = [e["log_failure"] for e in log_events if "log_failure" in e]
@@ -117,10 +143,10 @@ def test_recipientLeavingDuringFlushIsSafe():
 
     def leave_on_send(data):
         fanout.remove(b)
-        fanout.broadcast(b"b left\r\n")
+        fanout.broadcast(Say(b"b left\r\n"))
 
     b.send = leave_on_send
-    fanout.broadcast(b"x\r\n")
+    fanout.broadcast(Say(b"x\r\n"))
     clock.advance(0)
     clock.advance(0)
     assert a.lines() == c.lines() == ["x", "b left"]
@@ -130,13 +156,13 @@ def test_recipientLeavingDuringFlushIsSafe():
 def test_joinAndLeaveInTheSameTurn():
     clock, fanout = batched()
     (a,) = members(fanout, 1)
-    visitor = Recorder()
-    fanout.broadcast(b"before\r\n")
+    visitor = plain_recorder()
+    fanout.broadcast(Say(b"before\r\n"))
     fanout.add(visitor)
-    fanout.broadcast(b"during\r\n")
-    fanout.direct(visitor, b"just you\r\n")
+    fanout.broadcast(Say(b"during\r\n"))
+    fanout.direct(visitor, Say(b"just you\r\n"))
     fanout.remove(visitor)
-    fanout.broadcast(b"after\r\n")
+    fanout.broadcast(Say(b"after\r\n"))
     clock.advance(0)
     assert visitor.lines() == ["during", "just you"]
     assert a.lines() == ["before", "during", "after"]
@@ -149,9 +175,9 @@ def test_crowdJoiningInOneTurnCostsOneWritePerMember():
     old[0].send = writes.append
     newcomers = []
     for i in range(100):
-        newcomer = Recorder()
+        newcomer = plain_recorder()
         fanout.add(newcomer)
-        fanout.broadcast(b"%d joined\r\n" % i, exclude=newcomer)
+        fanout.broadcast(Say(b"%d joined\r\n" % i), exclude=newcomer)
         newcomers.append(newcomer)
     clock.advance(0)
     assert len(writes) == 1
@@ -166,10 +192,10 @@ def test_releaseDeliversALeaversShareNowAndOnlyOnce():
     a, b = members(fanout, 2)
     writes = []
     b.send = writes.append
-    fanout.broadcast(b"before\r\n", exclude=a)
-    fanout.direct(b, b"goodbye\r\n")
+    fanout.broadcast(Say(b"before\r\n"), exclude=a)
+    fanout.direct(b, Say(b"goodbye\r\n"))
     fanout.remove(b)
-    fanout.broadcast(b"b left\r\n")
+    fanout.broadcast(Say(b"b left\r\n"))
     fanout.release(b)
     assert writes == [b"before\r\ngoodbye\r\n"]
     assert a.lines() == []  # the others wait for the end of the turn
@@ -183,7 +209,75 @@ def test_releaseOfAMemberWithNothingQueued():
     a, b = members(fanout, 2)
     fanout.remove(b)
     fanout.release(b)
-    fanout.broadcast(b"x\r\n")
+    fanout.broadcast(Say(b"x\r\n"))
     clock.advance(0)
     assert b.lines() == []
     assert a.lines() == ["x"]
+
+
+class Counting:
+    """An audience that counts its renderings: the fan-out's promise is one per event."""
+
+    def __init__(self, tag: bytes) -> None:
+        self.tag = tag
+        self.renders = 0
+
+    def render(self, event: Say) -> bytes:
+        self.renders += 1
+        return self.tag + event.data
+
+    pack = staticmethod(b"".join)
+
+
+def test_renderedOncePerAudienceNotPerRecipient():
+    """
+    Two audiences (say, English and Polish lines) of 50 members each: every
+    event is rendered once per audience, whatever the number of recipients,
+    and each member gets its own audience's bytes.
+    """
+    clock, fanout = batched()
+    english, polish = Counting(b"en:"), Counting(b"pl:")
+    members = []
+    for i in range(100):
+        member = Recorder()
+        member.audience = english if i % 2 else polish
+        fanout.add(member)
+        members.append(member)
+    fanout.broadcast(Say(b"one\r\n"), exclude=members[0])
+    fanout.direct(members[1], Say(b"just you\r\n"))
+    fanout.broadcast(Say(b"two\r\n"))
+    clock.advance(0)
+    # Two broadcasts for each audience; the direct event once, for its reader.
+    assert (english.renders, polish.renders) == (3, 2)
+    assert members[0].lines() == ["pl:two"]
+    assert members[1].lines() == ["en:one", "en:just you", "en:two"]
+    assert members[2].lines() == ["pl:one", "pl:two"]
+    assert members[3].lines() == ["en:one", "en:two"]
+
+
+def test_singleBroadcastRenderedOncePerAudience():
+    fanout = Fanout()
+    english, polish = Counting(b"en:"), Counting(b"pl:")
+    members = []
+    for audience in (english, polish, english, polish):
+        member = Recorder()
+        member.audience = audience
+        fanout.add(member)
+        members.append(member)
+    fanout.broadcast(Say(b"x\r\n"))
+    assert (english.renders, polish.renders) == (1, 1)
+    assert [m.lines() for m in members] == [["en:x"], ["pl:x"], ["en:x"], ["pl:x"]]
+
+
+def test_regroupDeliversWhatWasQueuedInTheOldAudienceFirst():
+    clock, fanout = batched()
+    english, polish = Counting(b"en:"), Counting(b"pl:")
+    member = Recorder()
+    member.audience = english
+    fanout.add(member)
+    fanout.broadcast(Say(b"before\r\n"))
+    fanout.regroup(member, polish)
+    fanout.broadcast(Say(b"after\r\n"))
+    clock.advance(0)
+    assert member.lines() == ["en:before", "pl:after"]
+    assert fanout.audiences() == [polish]

@@ -18,8 +18,11 @@ from twisted.internet import defer
 
 from chatroom import clientsession, messages
 from chatroom.settings import Settings
-from chatroom.testing import join, listen
+from chatroom.testing import en, join, listen
 from tests.integration.process import Screen, python, spawn, stop_all
+
+NAME_PROMPT = en(messages.NAME_PROMPT)
+GROUP_PROMPT = en(messages.GROUP_PROMPT)
 
 ESCAPE = "\x1b"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -92,9 +95,9 @@ async def test_chatThroughPipes(reactor, server, children):
 async def test_promptsAnsweredByTheUser(reactor, server, children):
     """Without --name/--group the prompts are shown and stdin answers them; EOF leaves (0)."""
     ola = children("::1", str(server.port))
-    await ola.expect("^" + re.escape(messages.NAME_PROMPT) + "$")
+    await ola.expect("^" + re.escape(NAME_PROMPT) + "$")
     ola.write("ola\n")
-    await ola.expect("^" + re.escape(messages.GROUP_PROMPT) + "$")
+    await ola.expect("^" + re.escape(GROUP_PROMPT) + "$")
     ola.write("GL2\n")
     await ola.expect(registered("ola", "GL2"))
     ola.close_stdin()  # Ctrl-D at a shell, or the end of a script
@@ -130,7 +133,7 @@ async def test_roomFullIsRefused(reactor, children):
         ala = children("::1", str(server.port), "--name", "ala", "--group", "3")
         status = await ala.wait()
         assert status == clientsession.EXIT_REFUSED, str(ala)
-        assert ala.lines == [messages.room_full(1, 1)]
+        assert ala.lines == [en(messages.ROOM_FULL, count=1, max=1)]
         assert "refused" in ala.errors
         assert "Traceback" not in ala.errors
         bob.transport.loseConnection()
@@ -266,14 +269,14 @@ async def test_halfTypedLineSurvivesIncomingMessage(reactor, server, children):
 async def test_terminalWithoutColours(reactor, server, children):
     """NO_COLOR: no colour codes in a terminal (cursor moves only); Ctrl-C gives 130."""
     ala = children("::1", str(server.port), env={"NO_COLOR": "1"}, terminal=(80, 24))
-    await ala.expect(input_line(messages.NAME_PROMPT + " "))
+    await ala.expect(input_line(NAME_PROMPT + " "))
     ala.write(b"ala\r")
-    await ala.expect(input_line(messages.GROUP_PROMPT + " "))
+    await ala.expect(input_line(GROUP_PROMPT + " "))
     ala.write(b"3\r")
     await ala.expect(registered("ala", "3").lstrip("^"))
     ala.write(b"\x03")
     assert await ala.wait() == clientsession.EXIT_INTERRUPTED
     assert not SGR.search(ala.output)
     screen = Screen(80, 24).feed(ala.raw)
-    assert f"{messages.NAME_PROMPT} ala" in screen.text
-    assert f"{messages.GROUP_PROMPT} 3" in screen.text
+    assert f"{NAME_PROMPT} ala" in screen.text
+    assert f"{GROUP_PROMPT} 3" in screen.text
