@@ -23,7 +23,7 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatroom import events, messages
+from chatroom import events, messages, writethrough
 from chatroom.deadlines import Deadlines
 from chatroom.events import Text
 from chatroom.fanout import Audience
@@ -111,7 +111,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     _telnet: TelnetFilter | None = None
     _skipped = -1  # bytes of an overlong line skipped so far; -1 when not skipping
     _guard: _OutputGuard | None = None
-    _direct = False  # transport is plain TCP: send() may write through (see there)
+    _direct = False  # plain TCP and the factory allows it: send() may write through
     _cork: list[bytes] | None = None  # writes held while we handle a chunk
     _closer = None
     _deadline: int | None = None  # ticket in the factory's registration deadlines
@@ -123,7 +123,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         transport = self.transport
         if not factory.listener_tuned:
             _tune_socket(transport)
-        self._direct = isinstance(transport, tcp.Connection)
+        self._direct = factory.write_through and isinstance(transport, tcp.Connection)
         # Everything said on connecting goes out in one write (see _uncork).
         self._cork = [OFFER] if settings.telnet else []
         now = factory.clock.seconds()
@@ -484,6 +484,8 @@ class ChatFactory(ServerFactory):
         self.settings = settings
         self.clock = clock
         self.connections: set[ChatProtocol] = set()
+        # Decided once: Twisted's internals as send() and close() expect them.
+        self.write_through = writethrough.wanted(settings.write_through)
         self._drained: Deferred[None] | None = None
         self.addresses = AddressLimiter(
             settings.max_per_ip, settings.exempt, settings.exempt_loopback

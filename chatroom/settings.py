@@ -60,3 +60,10 @@ class Settings:
 
     shutdown_grace: float = 2.0
     """Seconds connections get to close cleanly when the server stops."""
+
+    write_through: bool = True
+    """
+    Plain TCP connections write to their socket directly when nothing is
+    queued (fast; relies on Twisted internals, checked at start-up: see
+    L{chatroom.writethrough}).  False: always through C{transport.write}.
+    """

@@ -161,6 +161,12 @@ class Options(usage.Options):
             None,
             "Apply --max-per-ip to loopback connections too (exempt by default).",
         ],
+        [
+            "no-write-through",
+            None,
+            "Always send through Twisted's public transport API, never straight to the "
+            "socket (slower; chosen by itself when Twisted's internals are not as expected).",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -195,6 +201,7 @@ class Options(usage.Options):
             idle_timeout=self["idle-timeout"] or None,
             telnet=not self["no-telnet"],
             shutdown_grace=self["shutdown-grace"],
+            write_through=not self["no-write-through"],
         )
 
 

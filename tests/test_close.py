@@ -13,6 +13,7 @@ import pytest
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
 
 from chatroom.settings import Settings
 from chatroom.testing import FakePeer, make_factory
@@ -165,3 +166,26 @@ def test_aReaderThatCatchesUpAfterQuitIsClosed(loopback):
     read()
     assert b"".join(received).endswith(b"Goodbye!\r\n")
     assert result is not None  # the reactor would now close: done, not resumed
+
+
+def test_withoutWriteThroughEverythingGoesThroughTwisted(loopback):
+    """
+    The fallback for a Twisted whose internals differ: the same conversation,
+    but every byte is queued by C{write} and the close is C{loseConnection}'s.
+    """
+    server, client = loopback
+    factory = make_factory(Settings(write_through=False))
+    protocol, reactor = serve(factory, server)
+    transport = protocol.transport
+    assert transport._tempDataLen > 0  # the welcome waits for the reactor
+    protocol.dataReceived(b"ala\nGL1\n/quit\n")
+
+    assert transport.disconnecting and transport.connected
+    assert b"".join(transport._tempDataBuffer).endswith(b"Goodbye!\r\n")
+    assert transport in reactor.getWriters()
+    done = transport.doWrite()  # what the reactor does next: send, then close
+    assert done is not None
+    transport.connectionLost(Failure(done))
+    assert read_to_end(client).endswith(b"Goodbye!\r\n")
+    assert not factory.connections
+    assert not factory.clock.getDelayedCalls()

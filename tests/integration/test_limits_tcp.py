@@ -104,10 +104,12 @@ class _Reader(protocol.Protocol):
         self.closed.callback(None)
 
 
+@pytest.mark.parametrize("write_through", [True, False], ids=["write-through", "fallback"])
 @pytest_twisted.ensureDeferred
-async def test_slowReaderCutOffMemoryBounded(reactor):
+async def test_slowReaderCutOffMemoryBounded(reactor, write_through):
+    """The cap holds both ways of writing (see chatroom/writethrough.py)."""
     cap = 256 * 1024
-    server = await listen(reactor, Settings(max_output=cap, rate=0))
+    server = await listen(reactor, Settings(max_output=cap, rate=0, write_through=write_through))
     sleeper = await TCP6ClientEndpoint(reactor, "::1", server.port).connect(
         protocol.Factory.forProtocol(_Reader)
     )

@@ -52,6 +52,29 @@ async def test_publicMessageReachesOthersNotTheSender(reactor, server):
 
 
 @pytest_twisted.ensureDeferred
+async def test_conversationWithoutWriteThrough(reactor):
+    """
+    The fallback for a Twisted whose internals differ (chatroom/writethrough.py):
+    registration, public and private messages, a quit, all through
+    C{transport.write} and C{loseConnection}.
+    """
+    server = await listen(reactor, Settings(write_through=False))
+    ala = await join(reactor, server.port, "ala", "GL3")
+    bob = await join(reactor, server.port, "bob", "GL1")
+    assert not [p for p in server.factory.connections if p._direct]
+    ala.say("zażółć over the slow path")
+    await bob.expect(STAMP + r"ala \(GL3\): zażółć over the slow path$")
+    bob.say("/msg ala psst")
+    await ala.expect(STAMP + r"\[private\] bob \(GL1\): psst$")
+    bob.say("/wyjdz")
+    await bob.expect("^Goodbye!$")
+    await bob.closed
+    await ala.expect(STAMP + r"\* bob \(GL1\) left$")
+    await quit_all(ala)
+    await server.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_everyCommandOverTCP(reactor, server, log_events):
     ala = await join(reactor, server.port, "ala", "GL3")
     bob = await join(reactor, server.port, "bob", "GL1")

@@ -17,7 +17,7 @@ import pytest_twisted
 from twisted.internet import defer, task
 
 import chatroom
-from chatroom.testing import connect, join
+from chatroom.testing import connect, join, quit_all
 from tests.integration.process import spawn, stop_all
 
 TWISTD = str(Path(sys.executable).with_name("twistd"))
@@ -52,12 +52,14 @@ def processes(reactor):
     pytest_twisted.blockon(defer.ensureDeferred(stop_all(started)))
 
 
-async def start_server(reactor, processes, tmp_path, *options, port="0"):
+async def start_server(reactor, processes, tmp_path, *options, port="0", endpoint=None):
+    """twistd chatroom on ::1 (or C{endpoint}); returns the process and its port."""
+    endpoint = endpoint or rf"tcp6:{port}:interface=\:\:1"
     argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
-            "--port", rf"tcp6:{port}:interface=\:\:1", *options]  # fmt: skip
+            "--port", endpoint, *options]  # fmt: skip
     child = spawn(reactor, argv, environment(), path=str(tmp_path))
     processes.append(child)
-    match = await child.expect(r"ChatFactory starting on (\d+)")
+    match = await child.expect(r"ChatFactory(?: \(TLS\))? starting on (\d+)")
     return child, int(match.group(1))
 
 
@@ -108,6 +110,20 @@ async def test_chatThroughTwistd(reactor, processes, tmp_path):
     again.signal("INT")
     await client.closed
     assert await again.wait() == -signal.SIGINT
+
+
+@pytest_twisted.ensureDeferred
+async def test_noWriteThroughSaysSoAndChats(reactor, processes, tmp_path):
+    """The fallback for a Twisted that changed, as an admin can force it."""
+    server, port = await start_server(reactor, processes, tmp_path, "--no-write-through")
+    assert "public transport API only: switched off by --no-write-through" in server.output
+    ala = await join(reactor, port, "ala", "GL3")
+    bob = await join(reactor, port, "bob", "GL1")
+    ala.say("hello the slow way")
+    await bob.expect(r"ala \(GL3\): hello the slow way$")
+    await quit_all(ala, bob)
+    server.signal("TERM")
+    assert await server.wait() == -signal.SIGTERM
 
 
 @pytest_twisted.ensureDeferred
@@ -176,7 +192,7 @@ async def test_helpListsThePluginAndEveryOption(reactor, processes, tmp_path):
     for option in ["--port", "--max-clients", "--max-per-ip", "--exempt", "--max-line",
                    "--max-line-hard", "--rate", "--burst", "--flood-kick", "--max-output",
                    "--register-timeout", "--idle-timeout", "--shutdown-grace", "--no-telnet",
-                   "--limit-loopback", "--version"]:  # fmt: skip
+                   "--limit-loopback", "--no-write-through", "--version"]:  # fmt: skip
         assert option in helped.output, option
 
 
