@@ -180,6 +180,22 @@ class Options(usage.Options):
         except ValueError as e:
             raise usage.UsageError(f"--exempt: {e}") from None
 
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        As usage.Options, but a mistake ends C{twistd chatroom} with status 1.
+
+        twistd before 26.10 prints a usage error and exits with 0, so systemd
+        and scripts took a typo in the options for a clean start and stop.
+        Parsed on their own (no twistd C{parent}), the options still raise
+        C{UsageError}.
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            if getattr(self, "parent", None) is None:
+                raise
+            raise SystemExit(f"twistd chatroom: {e}\nTry 'twistd chatroom --help'.") from None
+
     def opt_version(self) -> None:
         """Show the chatroom version and exit."""
         print(f"chatroom {__version__}")
