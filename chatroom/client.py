@@ -17,7 +17,7 @@ import signal
 import sys
 from typing import NoReturn
 
-from twisted.internet import defer, endpoints, stdio, task
+from twisted.internet import defer, endpoints, ssl, stdio, task
 from twisted.internet.interfaces import IHalfCloseableProtocol, IStreamClientEndpoint
 from twisted.logger import globalLogBeginner, textFileLogObserver
 from twisted.protocols.basic import LineReceiver
@@ -79,6 +79,14 @@ class Options(usage.Options):
             "Any Twisted client endpoint instead of HOST [PORT], "
             r"e.g. tcp:host=\:\:1:port=5000 or tls:host=example.org:port=5000.",
         ],
+        [
+            "ca",
+            None,
+            None,
+            "Use TLS, and trust the server's certificate only if this PEM file holds it "
+            "or the CA that signed it (a self-signed server's own cert.pem). With "
+            "--connect, the endpoint must be tls:.",
+        ],
         ["name", "n", None, "Register with this name, without being asked."],
         ["group", "g", None, "Register with this lab group, without being asked."],
         ["log", None, None, "Write diagnostics (Twisted's log) to this file."],
@@ -117,6 +125,7 @@ class Options(usage.Options):
         self["port"] = port
 
     def postOptions(self) -> None:
+        self["trust"] = _load_ca(self["ca"]) if self["ca"] else None
         host, port = self["host"], self["port"]
         if self["connect"]:
             if host is not None:
@@ -137,21 +146,91 @@ class Options(usage.Options):
             raise usage.UsageError(f"the port must be 1-65535, not {port}.")
 
 
+def _load_ca(path: str) -> ssl.Certificate:
+    try:
+        with open(path, "rb") as file:
+            return ssl.Certificate.loadPEM(file.read())
+    except OSError as e:
+        raise usage.UsageError(f"--ca: cannot read {path}: {e.strerror}") from None
+    except Exception:  # OpenSSL's error for whatever is not a PEM certificate
+        raise usage.UsageError(f"--ca: {path} holds no PEM certificate.") from None
+
+
 def make_endpoint(reactor, options: Options) -> tuple[IStreamClientEndpoint, str]:
     """
     The endpoint to connect to, and how to name it in messages.
 
     HOST [PORT] uses C{HostnameEndpoint}: it takes IPv6 literals (with a
-    C{%scope}), IPv4 and names, and tries every address a name has.
+    C{%scope}), IPv4 and names, and tries every address a name has.  With
+    --ca, TLS goes over it, trusting that certificate alone.
 
     @raise ValueError: the --connect string is not a valid endpoint.
     """
+    trust = options["trust"]
     if options["connect"]:
         description = options["connect"]
+        if trust is not None:
+            return _tls_endpoint(reactor, description, trust), description
         return endpoints.clientFromString(reactor, description), description
     host, port = options["host"], options["port"]
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return endpoints.HostnameEndpoint(reactor, host, port, timeout=CONNECT_TIMEOUT), where
+    endpoint = endpoints.HostnameEndpoint(reactor, host, port, timeout=CONNECT_TIMEOUT)
+    if trust is not None:
+        endpoint = endpoints.wrapClientTLS(ssl.optionsForClientTLS(host, trust), endpoint)
+    return endpoint, where
+
+
+def _tls_endpoint(reactor, description: str, trust: ssl.Certificate) -> IStreamClientEndpoint:
+    """
+    C{tls:host=H:port=P} (or C{tls:H:P}), as Twisted builds it but trusting
+    C{trust} instead of the system's roots: Twisted's own C{trustRoots=} only
+    takes a directory.  C{endpoint=} (TLS over another endpoint) and
+    C{timeout=} are kept.
+    """
+    kind, *fields = split_endpoint(description)
+    if kind != (None, "tls"):
+        raise ValueError("--ca goes with a tls: endpoint (or HOST [PORT])")
+    named = {key: value for key, value in fields if key is not None}
+    positional = [value for key, value in fields if key is None]
+    for key, value in zip(("host", "port"), positional, strict=False):
+        named.setdefault(key, value)
+    unknown = set(named) - {"host", "port", "timeout", "endpoint"}
+    if unknown or len(positional) > 2:
+        raise ValueError("with --ca, a tls: endpoint takes host, port, timeout, endpoint only")
+    if "host" not in named:
+        raise ValueError("tls: needs host=")
+    host = named["host"]
+    if "endpoint" in named:
+        inner = endpoints.clientFromString(reactor, named["endpoint"])
+    elif "port" not in named:
+        raise ValueError("tls: needs port=")
+    else:
+        timeout = float(named.get("timeout", CONNECT_TIMEOUT))
+        inner = endpoints.HostnameEndpoint(reactor, host, int(named["port"]), timeout=timeout)
+    return endpoints.wrapClientTLS(ssl.optionsForClientTLS(host, trust), inner)
+
+
+def split_endpoint(description: str) -> list[tuple[str | None, str]]:
+    """
+    An endpoint string's fields as (name or None, value), escapes resolved:
+    C{tls:host=\\:\\:1:port=5001} gives C{[(None, "tls"), ("host", "::1"), ("port", "5001")]}.
+    """
+    fields: list[tuple[str | None, str]] = []
+    key: str | None = None
+    current: list[str] = []
+    characters = iter(description)
+    for ch in characters:
+        if ch == "\\":
+            current.append(next(characters, ""))
+        elif ch == ":":
+            fields.append((key, "".join(current)))
+            key, current = None, []
+        elif ch == "=" and key is None:
+            key, current = "".join(current), []
+        else:
+            current.append(ch)
+    fields.append((key, "".join(current)))
+    return fields
 
 
 @implementer(IHalfCloseableProtocol)

@@ -56,7 +56,23 @@ def describe_failure(failure: Failure) -> str:
         return "no such host (check the name)"
     if failure.check(error.TimeoutError, defer.TimeoutError):
         return "timed out"
-    return failure.getErrorMessage()
+    return _describe_tls(failure) or failure.getErrorMessage()
+
+
+def _describe_tls(failure: Failure) -> str | None:
+    """A failed TLS handshake, said plainly instead of as OpenSSL's error stack."""
+    module = getattr(failure.type, "__module__", "")
+    if module.startswith("service_identity"):
+        return f"TLS: the server's certificate is not for this host ({failure.value})"
+    if not module.startswith("OpenSSL"):
+        return None
+    text = str(failure.value)
+    if "certificate verify failed" in text:
+        return (
+            "TLS: the server's certificate is not trusted (certificate verify failed); "
+            "for a self-signed server give its certificate with --ca FILE"
+        )
+    return f"TLS handshake failed: {text}"
 
 
 def is_quit(line: str) -> bool:
@@ -202,7 +218,7 @@ class ChatClient:
         elif reason.check(error.ConnectionDone):
             self._finish(EXIT_CONNECTION, f"the server at {self.where} closed the connection.")
         else:
-            self._finish(EXIT_CONNECTION, f"connection lost: {reason.getErrorMessage()}")
+            self._finish(EXIT_CONNECTION, f"connection lost: {describe_failure(reason)}")
 
     def _set_timer(self, delay: float | None, action=None) -> None:
         """Run C{action} after C{delay} seconds, instead of any earlier timer (None: no timer)."""

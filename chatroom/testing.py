@@ -10,8 +10,11 @@ Deferreds (never sleeps) to wait for lines.
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import defer, endpoints, error, task
@@ -188,16 +191,23 @@ class LineClient(LineReceiver):
         self.transport.write("".join(line + "\n" for line in lines).encode("utf-8"))
 
 
-async def connect(reactor, port: int, host: str = "::1") -> LineClient:
-    """A L{LineClient} connected over real TCP (C{host} "::1" or "127.0.0.1")."""
+async def connect(reactor, port: int, host: str = "::1", tls=None) -> LineClient:
+    """
+    A L{LineClient} connected over real TCP (C{host} "::1" or "127.0.0.1"),
+    through TLS with C{tls} (an C{optionsForClientTLS}: see L{trusting}).
+    """
     kind = endpoints.TCP6ClientEndpoint if ":" in host else endpoints.TCP4ClientEndpoint
     endpoint = kind(reactor, host, port, timeout=LINE_TIMEOUT)
+    if tls is not None:
+        endpoint = endpoints.wrapClientTLS(tls, endpoint)
     return await endpoint.connect(Factory.forProtocol(lambda: LineClient(reactor)))
 
 
-async def join(reactor, port: int, name: str, group: str = "GL1", host: str = "::1") -> LineClient:
+async def join(
+    reactor, port: int, name: str, group: str = "GL1", host: str = "::1", tls=None
+) -> LineClient:
     """Connect and register; returns once the server confirmed the registration."""
-    client = await connect(reactor, port, host)
+    client = await connect(reactor, port, host, tls)
     client.say(name, group)
     await client.expect(f"^Hello {re.escape(name)} ")
     return client
@@ -230,8 +240,13 @@ class ServerHandle:
         await self.factory.shutdown()
 
 
-async def listen(reactor, settings: Settings | None = None, interface: str = "::1") -> ServerHandle:
-    """Start a chat server on a free port of C{interface}, through an endpoint string."""
+async def listen(
+    reactor, settings: Settings | None = None, interface: str = "::1", endpoint: str | None = None
+) -> ServerHandle:
+    """
+    Start a chat server on a free port of C{interface}, through an endpoint
+    string (C{endpoint}, if given: L{ssl_endpoint} for TLS).
+    """
     settings = settings or Settings()
     room = Room(
         settings.max_clients,
@@ -243,8 +258,73 @@ async def listen(reactor, settings: Settings | None = None, interface: str = "::
     kind = "tcp6" if ":" in interface else "tcp"
     # A deep accept queue, as for a real crowd: with Twisted's default of 50,
     # a burst of connects overflows it and each lost SYN costs a 1 s retry.
-    endpoint = TunedEndpoint(
-        endpoints.serverFromString(reactor, f"{kind}:0:interface={escaped}:backlog=1024")
-    )
-    port = await endpoint.listen(factory)
+    description = endpoint or f"{kind}:0:interface={escaped}:backlog=1024"
+    port = await TunedEndpoint(endpoints.serverFromString(reactor, description)).listen(factory)
     return ServerHandle(reactor, factory, port)
+
+
+def make_certificate(directory: Path | str, hostname: str = "::1") -> tuple[Path, Path]:
+    """
+    A self-signed certificate for C{hostname} (a name or an IP address), and
+    its key, written as C{key.pem} and C{cert.pem} in C{directory}: for
+    C{ssl:PORT:privateKey=KEY:certKey=CERT} on the server, and as the one
+    trusted root (C{--ca CERT}) on the client.  Any TLS door can be tested so.
+
+    @return: (key path, certificate path)
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())  # much faster to make than RSA
+    try:
+        alternative: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(hostname))
+    except ValueError:
+        alternative = x509.DNSName(hostname)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([alternative]), critical=False)
+        # Its own CA, so that a client can trust it as a root.
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory = Path(directory)
+    key_path, cert_path = directory / "key.pem", directory / "cert.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def trusting(cert_path: Path | str, hostname: str = "::1"):
+    """Client TLS options that trust only C{cert_path} and check it names C{hostname}."""
+    from twisted.internet import ssl
+
+    root = ssl.Certificate.loadPEM(Path(cert_path).read_bytes())
+    return ssl.optionsForClientTLS(hostname, trustRoot=root)
+
+
+def ssl_endpoint(key_path: Path | str, cert_path: Path | str, interface: str = "::1") -> str:
+    """A server endpoint string for TLS on a free port of C{interface}."""
+
+    def escape(value: str | Path) -> str:
+        return str(value).replace("\\", "\\\\").replace(":", r"\:")
+
+    return (
+        f"ssl:0:interface={escape(interface)}:privateKey={escape(key_path)}"
+        f":certKey={escape(cert_path)}"
+    )

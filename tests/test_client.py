@@ -14,18 +14,25 @@ import signal
 import pytest
 from twisted.conch.insults import insults
 from twisted.internet import defer, endpoints, error, task
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.python import usage
 from twisted.python.failure import Failure
 
 from chatroom import __version__, clientsession, messages
 from chatroom import client as chatclient
 from chatroom.catalog import Clock
-from chatroom.client import Options, PlainConsole, make_endpoint, wants_colour, wants_terminal
+from chatroom.client import (
+    Options,
+    PlainConsole,
+    make_endpoint,
+    split_endpoint,
+    wants_colour,
+    wants_terminal,
+)
 from chatroom.clientsession import ChatClient, ServerConnection, describe_failure, is_quit
 from chatroom.telnet import OFFER
 from chatroom.terminal import PROMPT, LineEditor, char_width, colourise, name_colour
-from chatroom.testing import en
+from chatroom.testing import en, make_certificate
 from tests.integration.process import Screen
 
 NAME_PROMPT = en(messages.NAME_PROMPT)
@@ -717,3 +724,49 @@ def test_resizeRedrawsWithoutClearing():
     screen = Screen(40, 8).feed(term.transport.value())
     assert not screen.cleared
     assert screen.x < 20
+
+
+@pytest.mark.parametrize(
+    "description, fields",
+    [
+        (r"tls:host=\:\:1:port=5001", [(None, "tls"), ("host", "::1"), ("port", "5001")]),
+        ("tls:example.org:5001", [(None, "tls"), (None, "example.org"), (None, "5001")]),
+        (r"tls:host=a:endpoint=tcp\:a\:1", [(None, "tls"), ("host", "a"), ("endpoint", "tcp:a:1")]),
+        ("tcp:host=a=b", [(None, "tcp"), ("host", "a=b")]),
+    ],
+)
+def test_splitEndpoint(description, fields):
+    assert split_endpoint(description) == fields
+
+
+def test_caMakesATLSEndpoint(tmp_path):
+    _, cert = make_certificate(tmp_path, "::1")
+    for argv in (
+        ["::1", "5001"],
+        ["--connect", r"tls:host=\:\:1:port=5001"],
+        ["--connect", "tls:example.org:5001"],
+    ):
+        endpoint, _ = make_endpoint(MemoryReactor(), parse(*argv, "--ca", str(cert)))
+        assert isinstance(endpoint, endpoints._WrapperEndpoint), argv
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--connect", "tcp:host=a:port=1"], "--ca goes with a tls: endpoint"),
+        (["--connect", "tls:host=a:port=1:trustRoots=/etc"], "takes host, port, timeout"),
+        (["--connect", "tls:port=1"], "tls: needs host="),
+    ],
+)
+def test_caWithAnEndpointItCannotUse(tmp_path, argv, message):
+    _, cert = make_certificate(tmp_path, "::1")
+    with pytest.raises(ValueError, match=message):
+        make_endpoint(MemoryReactor(), parse(*argv, "--ca", str(cert)))
+
+
+def test_caThatIsNoCertificate(tmp_path):
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with pytest.raises(usage.UsageError, match="holds no PEM certificate"):
+        Options().parseOptions(["::1", "--ca", str(tmp_path / "junk.pem")])
+    with pytest.raises(usage.UsageError, match="--ca: cannot read"):
+        Options().parseOptions(["::1", "--ca", str(tmp_path / "missing.pem")])
