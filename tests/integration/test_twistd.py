@@ -5,6 +5,7 @@ package, real sockets, SIGTERM, restart, and the daemon mode.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -52,11 +53,12 @@ def processes(reactor):
     pytest_twisted.blockon(defer.ensureDeferred(stop_all(started)))
 
 
-async def start_server(reactor, processes, tmp_path, *options, port="0", endpoint=None):
+async def start_server(
+    reactor, processes, tmp_path, *options, port="0", endpoint=None, twistd=("--logfile=-",)
+):
     """twistd chatroom on ::1 (or C{endpoint}); returns the process and its port."""
     endpoint = endpoint or rf"tcp6:{port}:interface=\:\:1"
-    argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
-            "--port", endpoint, *options]  # fmt: skip
+    argv = [TWISTD, "-n", "--pidfile=", *twistd, "chatroom", "--port", endpoint, *options]
     child = spawn(reactor, argv, environment(), path=str(tmp_path))
     processes.append(child)
     match = await child.expect(r"ChatFactory(?: \(TLS\))? starting on (\d+)")
@@ -124,6 +126,36 @@ async def test_noWriteThroughSaysSoAndChats(reactor, processes, tmp_path):
     await quit_all(ala, bob)
     server.signal("TERM")
     assert await server.wait() == -signal.SIGTERM
+
+
+@pytest_twisted.ensureDeferred
+async def test_jsonLinesForLogShippers(reactor, processes, tmp_path):
+    """
+    twistd --logger chatroom.logjson.observer: every line of stdout is one
+    JSON object, and what the journal batched comes out one entry a line.
+    """
+    twistd = ("--logger", "chatroom.logjson.observer")
+    server, port = await start_server(reactor, processes, tmp_path, twistd=twistd)
+    ala = await join(reactor, port, "ala", "GL3")
+    bob = await join(reactor, port, "bob", "GL1")
+    ala.say("zażółć {peer}")  # user text that looks like a format
+    await bob.expect(r"ala \(GL3\): zażółć \{peer\}$")
+    await quit_all(ala, bob)
+    await server.expect(r'"text": "left: bob')
+    server.signal("TERM")
+    await server.wait()
+
+    records = [json.loads(line) for line in server.output.splitlines()]
+    texts = [record["text"] for record in records]
+    assert not [text for text in texts if "\n" in text]  # no batch left as one record
+    (public,) = [record for record in records if record["text"].startswith("public ")]
+    assert public["text"] == "public ala: zażółć {peer}"
+    assert public["fields"] == {"name": "ala", "text": "zażółć {peer}"}
+    assert public["namespace"] == "chatroom" and public["level"] == "info"
+    joined = [record["fields"]["name"] for record in records if record["text"].startswith("joined")]
+    assert joined == ["ala", "bob"]
+    assert any(text.startswith("left: ala (GL3)") for text in texts)
+    assert any("starting up" in text for text in texts)  # twistd's own lines too
 
 
 @pytest_twisted.ensureDeferred
