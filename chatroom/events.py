@@ -26,7 +26,8 @@ class Message:
     One entry of the message catalog: its English text is also its key.
 
     @ivar id: the English template, C{str.format} fields in braces.
-    @ivar plural: the English plural template, for messages that count.
+    @ivar plural: the English plural template, for messages that count;
+        the same as C{id} when only other languages have plural forms.
     @ivar count: the field whose number picks the plural form.
     """
 
@@ -35,6 +36,8 @@ class Message:
     count: str | None = None
 
     def __post_init__(self) -> None:
+        if self.count is not None and self.plural is None:
+            object.__setattr__(self, "plural", self.id)
         CATALOG[self.id] = self
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatroom import events, messages
+from chatroom import events, i18n, messages
 from chatroom.catalog import ENGLISH, Catalog, Clock
 from chatroom.events import Event, Text
 
@@ -175,3 +175,19 @@ class LineAudience:
 
 ENGLISH_LINES = LineAudience()
 """The line door's audience in English (the default, and what tests use)."""
+
+
+_AUDIENCES: dict[str, LineAudience] = {ENGLISH_LINES.lang: ENGLISH_LINES}
+
+
+def line_audience(lang: str) -> LineAudience:
+    """
+    The line door's audience for C{lang}, the same object every time: the
+    fan-out renders once per audience, so one language must be one audience.
+
+    @raise KeyError: no such language (see L{chatroom.i18n.LANGUAGES}).
+    """
+    audience = _AUDIENCES.get(lang)
+    if audience is None:
+        audience = _AUDIENCES[lang] = LineAudience(i18n.catalog(lang))
+    return audience

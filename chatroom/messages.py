@@ -13,6 +13,12 @@ Conventions a client can rely on (see docs/protocol.md):
   - notices about people (join, leave, rename, shutdown) are C{[HH:MM:SS] * ...};
   - private messages carry C{[private]} or C{[private to NAME]};
   - errors start with C{Error: } and go to one person only.
+
+Every entry has its Polish in C{chatroom/i18n/pl.po} (a test checks): see
+L{chatroom.i18n} for how to add a message, a translation or a language.  A
+number a person reads next to a noun ("5 osób", "2 minuty") makes the entry
+plural: C{count=} names the field holding the number, even where the English
+doesn't change (then C{plural=} can be left out): Polish has three forms.
 """
 
 from __future__ import annotations
@@ -25,19 +31,22 @@ HELP_COMMAND = "/pomoc (/help)"
 PUBLIC = Message("{stamp} {name} ({group}): {text}")
 PRIVATE = Message("{stamp} [private] {name} ({group}): {text}")
 PRIVATE_SENT = Message("{stamp} [private to {to}] {text}")
-JOINED = Message("{stamp} * {name} ({group}) joined ({online}/{max} online)")
+JOINED = Message("{stamp} * {name} ({group}) joined ({online}/{max} online)", count="online")
 LEFT = Message("{stamp} * {name} ({group}) left")
 RENAMED = Message("{stamp} * {old} is now known as {new}")
 SHUTDOWN = Message("{stamp} * The server is shutting down. Goodbye!")
 
 # One person's conversation.
-WELCOME = Message("Welcome to chatroom, the student chat room ({online}/{max} online).")
+WELCOME = Message(
+    "Welcome to chatroom, the student chat room ({online}/{max} online).", count="online"
+)
 NAME_PROMPT = Message("Your name (1-20 letters, digits, _ or -):")
 GROUP_PROMPT = Message("Your lab group (1-16 characters, e.g. GL3):")
 REGISTERED = Message(
-    "Hello {name} ({group}), you are in: {online}/{max} online. Type {help} for the commands."
+    "Hello {name} ({group}), you are in: {online}/{max} online. Type {help} for the commands.",
+    count="online",
 )
-ONLINE = Message("Online ({online}/{max}): {people}")
+ONLINE = Message("Online ({online}/{max}): {people}", count="online")
 ONLINE_ENTRY = Message("{name} ({group})")
 GOODBYE = Message("Goodbye!")
 ERROR = Message("Error: {text}")
@@ -55,10 +64,15 @@ NAME_TAKEN = Message("the name {name} is taken; pick another.")
 ALREADY_CALLED = Message("you are already called {name}.")
 NO_SUCH_USER = Message("nobody called {name} is online; /online lists who is.")
 THAT_IS_YOU = Message("that is you; /msg is for someone else.")
-LINE_TOO_LONG = Message("line too long (the limit is {limit} bytes); it was discarded.")
-STREAM_TOO_LONG = Message("more than {limit} bytes without a newline; closing the connection.")
+LINE_TOO_LONG = Message(
+    "line too long (the limit is {limit} bytes); it was discarded.", count="limit"
+)
+STREAM_TOO_LONG = Message(
+    "more than {limit} bytes without a newline; closing the connection.", count="limit"
+)
 FLOODING = Message(
-    "slow down: at most {rate:g} lines a second (bursts of {burst}); lines over that are dropped."
+    "slow down: at most {rate:g} lines a second (bursts of {burst}); lines over that are dropped.",
+    count="burst",
 )
 FLOOD_KICK = Message("too many lines too fast; closing the connection.")
 REGISTRATION_TIMEOUT = Message("registration took too long; closing the connection.")
@@ -68,12 +82,14 @@ USAGE = Message("usage: {usage} (or {alias}).")
 
 # Name and group rules.
 NAME_EMPTY = Message("a name can't be empty.")
-NAME_TOO_LONG = Message("a name is at most {max} characters (that one has {length}).")
+NAME_TOO_LONG = Message("a name is at most {max} characters (that one has {length}).", count="max")
 NAME_BAD_CHARACTER = Message("a name may hold only letters, digits, _ and - (not {shown}).")
 NAME_A_SPACE = Message("a space")
 NAME_MIXED_SCRIPTS = Message("a name can't mix Latin, Greek and Cyrillic letters.")
 GROUP_EMPTY = Message("a group can't be empty.")
-GROUP_TOO_LONG = Message("a group is at most {max} characters (that one has {length}).")
+GROUP_TOO_LONG = Message(
+    "a group is at most {max} characters (that one has {length}).", count="max"
+)
 GROUP_UNPRINTABLE = Message("a group may hold only printable characters.")
 
 # /pomoc: a heading, one line a command (summaries below), and a footer.
@@ -82,9 +98,27 @@ HELP_ENTRY = Message("  {label:<{width}}{summary}")
 HELP_PLAIN = Message(
     "Any other line goes to everyone; start it with // to send a line that begins with /."
 )
-HELP_LIMIT = Message("Lines may be up to {max_line} bytes.")
+HELP_LIMIT = Message("Lines may be up to {max_line} bytes.", count="max_line")
 SUMMARY_HELP = Message("this list")
 SUMMARY_MSG = Message("send TEXT to NAME only (never logged)")
 SUMMARY_CHANGENAME = Message("change your name")
 SUMMARY_ONLINE = Message("who is here, with their groups")
 SUMMARY_QUIT = Message("leave the room")
+SUMMARY_LANG = Message("show or choose your language")
+
+# Usage of the commands that take arguments: the words in capitals are translated.
+USAGE_MSG = Message("/msg NAME TEXT")
+USAGE_W = Message("/w NAME TEXT")
+USAGE_CHANGENAME = Message("/changename NEW")
+USAGE_NICK = Message("/nick NEW")
+USAGE_LANG = Message("/jezyk [CODE]")
+
+# /jezyk (/lang): the answer is in the language just chosen; {name} is the
+# language's own name for itself ("polski"), which no catalog translates.
+LANGUAGE_SET = Message("From now on you read {name} ({code}).")
+LANGUAGES = Message("Languages: {languages}; yours is {code}. Choose with /lang CODE.")
+LANGUAGE_ENTRY = Message("{code} ({name})")
+UNKNOWN_LANGUAGE = Message("there is no language {code} here; /lang lists those there are.")
+
+# Durations, for moderation (bans, mutes): "banned for 5 minutes".
+FOR_MINUTES = Message("for {minutes} minute", plural="for {minutes} minutes", count="minutes")
