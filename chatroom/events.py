@@ -92,11 +92,17 @@ class Event:
 
 @dataclass(slots=True)
 class Public(Event):
+    """
+    A public message.  C{history} marks one replayed to a newcomer (see
+    L{chatroom.history}): said at C{time}, before they joined.
+    """
+
     kind: ClassVar[str] = "public"
     time: float
     name: str
     group: str
     text: str
+    history: bool = False
 
 
 @dataclass(slots=True)

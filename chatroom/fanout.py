@@ -161,6 +161,22 @@ class Fanout:
         else:
             self._batch.append((event, None, member))
 
+    def direct_many(self, member: Recipient, events: list[Event]) -> None:
+        """
+        Queue several events for one member, in order: with nothing queued,
+        they go out at once in one write (a newcomer's history, say).
+        """
+        if not events:
+            return
+        if not self._batch:
+            audience = member.audience
+            render = audience.render
+            pieces = [piece for event in events if (piece := render(event))]
+            if pieces:
+                self._send(member, audience.pack(pieces))
+        else:
+            self._batch.extend((event, None, member) for event in events)
+
     def flush(self) -> None:
         """Deliver everything queued (the scheduled call, or when order demands it)."""
         batch = self._batch

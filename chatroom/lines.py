@@ -52,10 +52,14 @@ class LineRenderer:
     # the catalog's own language.
 
     def _public(self, e: events.Public) -> str:
-        if self.catalog.english:
+        if e.history:
+            message = messages.PUBLIC_HISTORY
+        elif self.catalog.english:
             return f"{self.stamp(e.time)} {e.name} ({e.group}): {e.text}"
+        else:
+            message = messages.PUBLIC
         return self.catalog.format(
-            messages.PUBLIC, stamp=self.stamp(e.time), name=e.name, group=e.group, text=e.text
+            message, stamp=self.stamp(e.time), name=e.name, group=e.group, text=e.text
         )
 
     def _private(self, e: events.Private) -> str:
@@ -155,7 +159,7 @@ class LineAudience:
 
     def render(self, event: Event) -> bytes:
         """C{event} as bytes for this audience; C{b""} when it shows nothing."""
-        if type(event) is events.Public and self._english:
+        if type(event) is events.Public and self._english and not event.history:
             # The hot path of a busy room, one call deep.
             return (
                 f"{self._stamp(event.time)} {event.name} ({event.group}): {event.text}\r\n".encode()

@@ -29,6 +29,8 @@ HELP_COMMAND = "/pomoc (/help)"
 
 # Room traffic, as the line door shows it; {stamp} is [HH:MM:SS].
 PUBLIC = Message("{stamp} {name} ({group}): {text}")
+# A public message replayed to a newcomer (said before they joined).
+PUBLIC_HISTORY = Message("{stamp} [history] {name} ({group}): {text}")
 PRIVATE = Message("{stamp} [private] {name} ({group}): {text}")
 PRIVATE_SENT = Message("{stamp} [private to {to}] {text}")
 JOINED = Message("{stamp} * {name} ({group}) joined ({online}/{max} online)", count="online")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from chatroom import events, messages
 from chatroom.events import Event, Text
 from chatroom.fanout import Audience, Fanout
+from chatroom.history import History
 from chatroom.journal import Journal
 from chatroom.lines import ENGLISH_LINES
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
@@ -71,10 +72,16 @@ class Room:
     """
 
     def __init__(
-        self, capacity: int, fanout: Fanout | None = None, journal: Journal | None = None
+        self,
+        capacity: int,
+        fanout: Fanout | None = None,
+        journal: Journal | None = None,
+        history: History | None = None,
     ) -> None:
         self.capacity = capacity
         self.fanout = fanout if fanout is not None else Fanout()
+        # The recent public messages a newcomer is shown; None: none kept.
+        self.history = history
         # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self._names: dict[str, Member] = {}
@@ -126,6 +133,9 @@ class Room:
         fanout.add(member)
         online = len(fanout)
         fanout.direct(member, events.Registered(member.name, member.group, online, self.capacity))
+        if self.history is not None:
+            # Right after the confirmation, before anything live.
+            fanout.direct_many(member, self.history.replay())
         fanout.broadcast(
             events.Joined(now, member.name, member.group, online, self.capacity), exclude=member
         )
@@ -160,7 +170,10 @@ class Room:
     def say(self, member: Member, text: str, now: float) -> None:
         """A public message: every other member gets it, once."""
         text = clean(text)
-        self.fanout.broadcast(events.Public(now, member.name, member.group, text), exclude=member)
+        event = events.Public(now, member.name, member.group, text)
+        self.fanout.broadcast(event, exclude=member)
+        if self.history is not None:
+            self.history.record(event)
         self.journal.info("public {name}: {text}", name=member.name, text=text)
 
     def whisper(self, member: Member, raw_target: str, text: str, now: float) -> None:

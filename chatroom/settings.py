@@ -67,3 +67,6 @@ class Settings:
     queued (fast; relies on Twisted internals, checked at start-up: see
     L{chatroom.writethrough}).  False: always through C{transport.write}.
     """
+
+    history: int = 50
+    """Public messages replayed to each newcomer; 0 turns history off."""

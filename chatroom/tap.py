@@ -17,6 +17,7 @@ from twisted.python import usage
 
 from chatroom import __version__
 from chatroom.fanout import Fanout
+from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
 from chatroom.protocol import ChatFactory, TunedEndpoint
@@ -141,6 +142,14 @@ class Options(usage.Options):
             _seconds,
         ],
         [
+            "history",
+            None,
+            _DEFAULTS.history,
+            "Public messages replayed to each newcomer right after they join, marked "
+            "[history]; 0 turns history off.",
+            _count0,
+        ],
+        [
             "shutdown-grace",
             None,
             _DEFAULTS.shutdown_grace,
@@ -218,6 +227,7 @@ class Options(usage.Options):
             telnet=not self["no-telnet"],
             shutdown_grace=self["shutdown-grace"],
             write_through=not self["no-write-through"],
+            history=self["history"],
         )
 
 
@@ -230,6 +240,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         settings.max_clients,
         Fanout(schedule=lambda flush: reactor.callLater(0, flush)),
         Journal(schedule=lambda flush: reactor.callLater(DELAY, flush)),
+        make_history(settings.history),
     )
     factory = ChatFactory(room, settings, reactor)
     top = MultiService()

@@ -69,6 +69,7 @@ _STAMP = r"\[\d\d:\d\d:\d\d\]"
 _PUBLIC = re.compile(rf"({_STAMP}) (\S+) (\(.*?\)): (.*)", re.S)
 _PRIVATE = re.compile(rf"({_STAMP}) (\[private(?: to (\S+))?\]) (?:(\S+) (\(.*?\)): )?(.*)", re.S)
 _NOTICE = re.compile(rf"({_STAMP}) (\* .*)", re.S)
+_HISTORY = re.compile(rf"({_STAMP}) (\[history\]) (\S+) (\(.*?\)): (.*)", re.S)
 _OWN = re.compile(rf"({_STAMP}) (\S+:) (.*)", re.S)
 
 
@@ -85,9 +86,10 @@ def name_colour(name: str) -> str:
 def colourise(line: str, style: str = "server") -> str:
     """
     Colour one transcript line by what it is: a public message (the name in
-    its colour), a notice (yellow), a private message (magenta), an error
-    (red), the user's own message (bold green "you"), or the client's own
-    status line (cyan).  Anything else is left as it is.
+    its colour), one from the history replayed on joining (dimmed), a notice
+    (yellow), a private message (magenta), an error (red), the user's own
+    message (bold green "you"), or the client's own status line (cyan).
+    Anything else is left as it is.
     """
     if style in ("notice", "status"):
         return sgr("36", line)
@@ -101,6 +103,13 @@ def colourise(line: str, style: str = "server") -> str:
     if match:
         stamp, name, group, text = match.groups()
         return f"{sgr('2', stamp)} {sgr('1;' + name_colour(name), name)} {sgr('2', group)}: {text}"
+    match = _HISTORY.fullmatch(line)
+    if match:
+        # Said before you joined: all dimmed but the name's colour, so it
+        # reads as the past and the live lines below it stand out.
+        stamp, tag, name, group, text = match.groups()
+        said = sgr("2", f"{group}: {text}")
+        return f"{sgr('2', f'{stamp} {tag}')} {sgr(name_colour(name), name)} {said}"
     match = _PRIVATE.fullmatch(line)
     if match:
         stamp, tag, _, name, group, text = match.groups()

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from chatroom.catalog import ENGLISH
 from chatroom.events import Message
 from chatroom.fanout import Fanout
+from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.lines import ENGLISH_LINES
 from chatroom.protocol import ChatFactory, TunedEndpoint
@@ -49,7 +50,8 @@ def make_factory(
     settings = settings or Settings()
     clock = clock or task.Clock()
     schedule = (lambda flush: clock.callLater(0, flush)) if batch else None
-    return ChatFactory(Room(settings.max_clients, Fanout(schedule)), settings, clock)
+    room = Room(settings.max_clients, Fanout(schedule), history=make_history(settings.history))
+    return ChatFactory(room, settings, clock)
 
 
 def en(message: Message, **fields: Any) -> str:
@@ -252,6 +254,7 @@ async def listen(
         settings.max_clients,
         Fanout(lambda flush: reactor.callLater(0, flush)),
         Journal(lambda flush: reactor.callLater(DELAY, flush)),
+        make_history(settings.history),
     )
     factory = ChatFactory(room, settings, reactor)
     escaped = interface.replace(":", r"\:")

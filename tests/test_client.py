@@ -517,6 +517,9 @@ def test_colourise():
     assert SGR.sub("", public) == "[12:00:00] bob (GL1): hej"
     assert f"\x1b[1;{name_colour('bob')}mbob\x1b[0m" in public
     assert "\x1b[33m* bob (GL1) left\x1b[0m" in colourise("[12:00:00] * bob (GL1) left")
+    old = colourise("[12:00:00] [history] bob (GL1): hej")
+    assert SGR.sub("", old) == "[12:00:00] [history] bob (GL1): hej"
+    assert f"\x1b[{name_colour('bob')}mbob\x1b[0m" in old and "\x1b[2m(GL1): hej\x1b[0m" in old
     private = colourise("[12:00:00] [private] bob (GL1): sekret")
     assert "\x1b[35m[private]\x1b[0m" in private and "\x1b[35msekret\x1b[0m" in private
     assert "\x1b[35m[private to bob]" in colourise("[12:00:00] [private to bob] sekret")
