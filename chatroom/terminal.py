@@ -69,7 +69,7 @@ _STAMP = r"\[\d\d:\d\d:\d\d\]"
 _PUBLIC = re.compile(rf"({_STAMP}) (\S+) (\(.*?\)): (.*)", re.S)
 _PRIVATE = re.compile(rf"({_STAMP}) (\[private(?: to (\S+))?\]) (?:(\S+) (\(.*?\)): )?(.*)", re.S)
 _NOTICE = re.compile(rf"({_STAMP}) (\* .*)", re.S)
-_HISTORY = re.compile(rf"({_STAMP}) (\[history\]) (\S+) (\(.*?\)): (.*)", re.S)
+_HISTORY = re.compile(rf"({_STAMP}) (\[(?:history|historia)\]) (\S+) (\(.*?\)): (.*)", re.S)
 _OWN = re.compile(rf"({_STAMP}) (\S+:) (.*)", re.S)
 
 

@@ -520,6 +520,8 @@ def test_colourise():
     old = colourise("[12:00:00] [history] bob (GL1): hej")
     assert SGR.sub("", old) == "[12:00:00] [history] bob (GL1): hej"
     assert f"\x1b[{name_colour('bob')}mbob\x1b[0m" in old and "\x1b[2m(GL1): hej\x1b[0m" in old
+    polish = colourise("[12:00:00] [historia] bob (GL1): hej")
+    assert polish.startswith("\x1b[2m[12:00:00] [historia]")
     private = colourise("[12:00:00] [private] bob (GL1): sekret")
     assert "\x1b[35m[private]\x1b[0m" in private and "\x1b[35msekret\x1b[0m" in private
     assert "\x1b[35m[private to bob]" in colourise("[12:00:00] [private to bob] sekret")
