@@ -113,7 +113,8 @@ USAGE_MSG = Message("/msg NAME TEXT")
 USAGE_W = Message("/w NAME TEXT")
 USAGE_CHANGENAME = Message("/changename NEW")
 USAGE_NICK = Message("/nick NEW")
-USAGE_LANG = Message("/jezyk [CODE]")
+USAGE_JEZYK = Message("/jezyk [CODE]")
+USAGE_LANG = Message("/lang [CODE]")
 
 # /jezyk (/lang): the answer is in the language just chosen; {name} is the
 # language's own name for itself ("polski"), which no catalog translates.

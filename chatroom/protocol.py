@@ -28,7 +28,7 @@ from chatroom.deadlines import Deadlines
 from chatroom.events import Text
 from chatroom.fanout import Audience
 from chatroom.limits import AddressLimiter, FloodGuard, address_key
-from chatroom.lines import ENGLISH_LINES
+from chatroom.lines import ENGLISH_LINES, line_audience
 from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.settings import Settings
@@ -139,6 +139,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             max_line=settings.max_line,
             on_join=self._joined,
             audience=factory.audience,
+            audience_for=line_audience,
         )
         self.session.start()
         self._uncork()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chatroom import commands, events, messages
+from chatroom import commands, events, i18n, messages
+from chatroom.catalog import Catalog
 from chatroom.events import Event, Text
 from chatroom.fanout import Audience
 from chatroom.limits import FloodGuard
@@ -39,6 +40,7 @@ class Session:
         "max_line",
         "on_join",
         "audience",
+        "audience_for",
         "_send",
         "_close",
         "_peer",
@@ -56,12 +58,16 @@ class Session:
         max_line: int = 4096,
         on_join: Callable[[], None] | None = None,
         audience: Audience = ENGLISH_LINES,
+        audience_for: Callable[[str], Audience] | None = None,
     ) -> None:
         self.room = room
         self.member: Member | None = None
         self.max_line = max_line
         self.on_join = on_join
         self.audience = audience
+        # The door's audience for a language (its wire, that language): what
+        # /lang switches to.  None: this door has one language only.
+        self.audience_for = audience_for
         self._send = send
         self._close = close
         self._peer = peer
@@ -75,6 +81,32 @@ class Session:
     @property
     def ended(self) -> bool:
         return self._state == _DONE
+
+    @property
+    def lang(self) -> str:
+        """The code of the language this person reads."""
+        return getattr(self.audience, "lang", i18n.DEFAULT)
+
+    @property
+    def catalog(self) -> Catalog:
+        """This person's language, for answers whose layout depends on it (/pomoc)."""
+        return i18n.catalog(self.lang)
+
+    def languages(self) -> list[str]:
+        """The languages this person can switch to."""
+        if self.audience_for is None:
+            return [self.lang]
+        return list(i18n.LANGUAGES)
+
+    def set_language(self, lang: str) -> None:
+        """
+        Read C{lang} from now on: what is already queued arrives in the old
+        language, everything after in the new one.
+        """
+        audience = self.audience_for(lang)
+        self.audience = audience
+        if self.member is not None:
+            self.room.fanout.regroup(self.member, audience)
 
     def start(self) -> None:
         """Greet a new connection and ask for a name."""

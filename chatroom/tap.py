@@ -15,11 +15,12 @@ from twisted.application.service import MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
-from chatroom import __version__
+from chatroom import __version__, i18n
 from chatroom.fanout import Fanout
 from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
+from chatroom.lines import line_audience
 from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.service import ChatService
@@ -49,6 +50,16 @@ _positive_seconds = _number(float, 0.001, "a number of seconds above 0")
 _rate = _number(float, 0, "a number (0 or more)")
 
 
+def _language(text: str) -> str:
+    lang = i18n.language(text)
+    if lang is None:
+        raise ValueError(f"{text!r} is not one of {', '.join(i18n.LANGUAGES)}")
+    return lang
+
+
+_language.coerceDoc = f"One of: {', '.join(i18n.LANGUAGES)}."
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = (
@@ -60,6 +71,14 @@ class Options(usage.Options):
     )
 
     optParameters = [
+        [
+            "lang",
+            None,
+            i18n.DEFAULT,
+            "The language newcomers read (refusals at the door included) until they "
+            "choose their own with /jezyk (/lang).",
+            _language,
+        ],
         [
             "port",
             "p",
@@ -242,7 +261,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         Journal(schedule=lambda flush: reactor.callLater(DELAY, flush)),
         make_history(settings.history),
     )
-    factory = ChatFactory(room, settings, reactor)
+    factory = ChatFactory(room, settings, reactor, line_audience(options["lang"]))
     top = MultiService()
     # Added first, stopped last: the listener closes before the goodbyes.
     ChatService(factory).setServiceParent(top)
