@@ -25,7 +25,8 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chatroom import __version__
+from chatroom import __version__, i18n
+from chatroom import clientmessages as says
 from chatroom.clientsession import CLOSE_TIMEOUT, EXIT_USAGE, ChatClient
 from chatroom.terminal import start_terminal, terminal_size, terminal_state
 
@@ -87,6 +88,13 @@ class Options(usage.Options):
             "or the CA that signed it (a self-signed server's own cert.pem). With "
             "--connect, the endpoint must be tls:.",
         ],
+        [
+            "lang",
+            None,
+            None,
+            f"The language to read ({', '.join(i18n.LANGUAGES)}); by default the "
+            "locale's (LC_ALL, LC_MESSAGES, LANG), else English.",
+        ],
         ["name", "n", None, "Register with this name, without being asked."],
         ["group", "g", None, "Register with this lab group, without being asked."],
         ["log", None, None, "Write diagnostics (Twisted's log) to this file."],
@@ -125,6 +133,14 @@ class Options(usage.Options):
         self["port"] = port
 
     def postOptions(self) -> None:
+        if self["lang"] is None:
+            self["lang"] = locale_language()
+        elif i18n.language(self["lang"]) is None:
+            raise usage.UsageError(
+                f"--lang: {self['lang']!r} is not one of {', '.join(i18n.LANGUAGES)}."
+            )
+        else:
+            self["lang"] = i18n.language(self["lang"])
         self["trust"] = _load_ca(self["ca"]) if self["ca"] else None
         host, port = self["host"], self["port"]
         if self["connect"]:
@@ -154,6 +170,19 @@ def _load_ca(path: str) -> ssl.Certificate:
         raise usage.UsageError(f"--ca: cannot read {path}: {e.strerror}") from None
     except Exception:  # OpenSSL's error for whatever is not a PEM certificate
         raise usage.UsageError(f"--ca: {path} holds no PEM certificate.") from None
+
+
+def locale_language(environ=os.environ) -> str:
+    """
+    The language the locale asks for, as POSIX ranks the variables: the first
+    of LC_ALL, LC_MESSAGES, LANG that is set decides; English when it names
+    a language we have no catalog for (or C, POSIX).
+    """
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(variable)
+        if value:
+            return i18n.language(value) or i18n.DEFAULT
+    return i18n.DEFAULT
 
 
 def make_endpoint(reactor, options: Options) -> tuple[IStreamClientEndpoint, str]:
@@ -255,7 +284,8 @@ class PlainConsole(LineReceiver):
         self.user.user_line(line.decode("utf-8", "replace"))
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        self.show(f"a line over {self.MAX_LENGTH} bytes was not sent.", "notice")
+        catalog = i18n.catalog(getattr(self.user, "lang", i18n.DEFAULT))
+        self.show(catalog.format(says.LINE_NOT_SENT, limit=self.MAX_LENGTH), "notice")
 
     def readConnectionLost(self) -> None:
         if self._buffer:  # a last line without a newline
@@ -303,7 +333,7 @@ async def run(
     reactor, options: Options, endpoint: IStreamClientEndpoint, where: str, interactive: bool
 ) -> NoReturn:
     """The program, once the options are known: connect, converse, exit with a status."""
-    client = ChatClient(reactor, options["name"], options["group"], where)
+    client = ChatClient(reactor, options["name"], options["group"], where, options["lang"])
     if interactive:
         editor = start_terminal(client, wants_colour(options), reactor)
         client.console = editor

@@ -23,4 +23,10 @@ CONNECTION_LOST = Message("connection lost: {reason}")
 QUIT_IGNORED = Message("the server did not close the connection; leaving anyway.")
 OWN_LINE = Message("{stamp} you: {text}")
 LINE_NOT_SENT = Message("a line over {limit} bytes was not sent.", count="limit")
+TLS_WRONG_HOST = Message("TLS: the server's certificate is not for this host ({detail})")
+TLS_UNTRUSTED = Message(
+    "TLS: the server's certificate is not trusted (certificate verify failed); "
+    "for a self-signed server give its certificate with --ca FILE"
+)
+TLS_FAILED = Message("TLS handshake failed: {detail}")
 NO_LANGUAGE = Message("the server does not speak {name}; it goes on in its own language.")

@@ -8,11 +8,17 @@ lines until the server can take them, shows the user's own public messages
 (the server doesn't echo them), and decides how the program ends: each way
 out has its own exit status.  It knows nothing of terminals or stdio; a
 console only needs C{show(text, style)} and C{ask(prompt)}.
+
+It speaks the user's language (C{lang}): at the server's first name prompt,
+if that prompt is in another language, it asks for its own with C{/lang}
+and answers the prompt that comes back.  It recognises the server's lines by
+the templates of every catalog (L{chatroom.i18n.recognise}), never by their
+English words, so it works with a server in any of its languages, and with
+an old server that has no C{/lang} (it says so, and goes on in English).
 """
 
 from __future__ import annotations
 
-import re
 import signal
 from functools import partial
 
@@ -22,8 +28,10 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from chatroom import commands, messages
-from chatroom.catalog import ENGLISH, Clock
+from chatroom import clientmessages as says
+from chatroom import commands, i18n, messages
+from chatroom.catalog import ENGLISH, Catalog, Clock
+from chatroom.i18n.recognise import Recogniser, forms, prefixes
 from chatroom.telnet import TelnetFilter
 from chatroom.text import clean
 
@@ -41,38 +49,44 @@ QUIT_TIMEOUT = 5.0
 CLOSE_TIMEOUT = 2.0
 """Seconds a closing connection or stdout gets to flush before it is cut."""
 
-_NAME_PROMPT = ENGLISH.format(messages.NAME_PROMPT)
-_GROUP_PROMPT = ENGLISH.format(messages.GROUP_PROMPT)
-_REGISTERED = re.compile(r"Hello (\S+) \(.*\), you are in: ")
+# The server's lines the client acts on, in every language of the catalogs:
+# a prompt's text to (field, language).
+_PROMPTS = {
+    **{text: ("name", lang) for text, lang in forms(messages.NAME_PROMPT).items()},
+    **{text: ("group", lang) for text, lang in forms(messages.GROUP_PROMPT).items()},
+}
+_REGISTERED = Recogniser(messages.REGISTERED, name=r"\S+")
+_LANGUAGE_SET = Recogniser(messages.LANGUAGE_SET)
+_REFUSALS = prefixes(messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS)
+_ERRORS = prefixes(messages.ERROR)
+# Where asking for the user's language stands.
+_SENT, _GRANTED, _REFUSED, _SETTLED = "sent", "granted", "refused", "settled"
 
 log = Logger()
 
 
-def describe_failure(failure: Failure) -> str:
-    """A connection failure in words a user can act on."""
+def describe_failure(failure: Failure, catalog: Catalog = ENGLISH) -> str:
+    """A connection failure in words a user can act on, in C{catalog}'s language."""
     if failure.check(error.ConnectionRefusedError):
-        return "connection refused (is the server running, on that port?)"
+        return catalog.format(says.REFUSED_CONNECTION)
     if failure.check(error.DNSLookupError):
-        return "no such host (check the name)"
+        return catalog.format(says.NO_SUCH_HOST)
     if failure.check(error.TimeoutError, defer.TimeoutError):
-        return "timed out"
-    return _describe_tls(failure) or failure.getErrorMessage()
+        return catalog.format(says.TIMED_OUT)
+    return _describe_tls(failure, catalog) or failure.getErrorMessage()
 
 
-def _describe_tls(failure: Failure) -> str | None:
+def _describe_tls(failure: Failure, catalog: Catalog) -> str | None:
     """A failed TLS handshake, said plainly instead of as OpenSSL's error stack."""
     module = getattr(failure.type, "__module__", "")
     if module.startswith("service_identity"):
-        return f"TLS: the server's certificate is not for this host ({failure.value})"
+        return catalog.format(says.TLS_WRONG_HOST, detail=failure.value)
     if not module.startswith("OpenSSL"):
         return None
     text = str(failure.value)
     if "certificate verify failed" in text:
-        return (
-            "TLS: the server's certificate is not trusted (certificate verify failed); "
-            "for a self-signed server give its certificate with --ca FILE"
-        )
-    return f"TLS handshake failed: {text}"
+        return catalog.format(says.TLS_UNTRUSTED)
+    return catalog.format(says.TLS_FAILED, detail=text)
 
 
 def is_quit(line: str) -> bool:
@@ -128,12 +142,22 @@ class ChatClient:
 
     @ivar console: where lines are shown (a L{chatroom.client.PlainConsole} or
         a L{chatroom.terminal.LineEditor}): C{show(text, style)}, C{ask(prompt)}.
+    @ivar lang: the language the user reads (a code of L{chatroom.i18n.LANGUAGES}).
     """
 
     def __init__(
-        self, reactor, name: str | None = None, group: str | None = None, where: str = "server"
+        self,
+        reactor,
+        name: str | None = None,
+        group: str | None = None,
+        where: str = "server",
+        lang: str = i18n.DEFAULT,
     ) -> None:
         self.reactor = reactor
+        self.lang = lang
+        self.catalog = i18n.catalog(lang)
+        # Asking the server for our language: None until its first prompt.
+        self._asking: str | None = None
         self.console = None
         self.where = where
         self.done: defer.Deferred[int] = defer.Deferred()
@@ -156,18 +180,17 @@ class ChatClient:
 
     def connect(self, endpoint: IStreamClientEndpoint) -> defer.Deferred[int]:
         """Connect, and return L{done}."""
-        self.console.show(f"connecting to {self.where}...", "status")
+        self._say(says.CONNECTING, "status", where=self.where)
         self._connecting = endpoint.connect(Factory.forProtocol(partial(ServerConnection, self)))
         self._connecting.addErrback(self._connect_failed)
         return self.done
 
     def _connect_failed(self, reason: Failure) -> None:
         if self._interrupted:
-            self._finish(self._interrupted, "interrupted.")
+            self._finish(self._interrupted, says.INTERRUPTED)
         else:
-            self._finish(
-                EXIT_CONNECTION, f"cannot connect to {self.where}: {describe_failure(reason)}"
-            )
+            why = describe_failure(reason, self.catalog)
+            self._finish(EXIT_CONNECTION, says.CANNOT_CONNECT, where=self.where, reason=why)
 
     def connection_made(self, connection: ServerConnection) -> None:
         log.info("connected to {where}", where=self.where)
@@ -182,22 +205,42 @@ class ChatClient:
             return
         line = clean(line)  # whatever the server, nothing it sends acts on the terminal
         if not self.joined:
-            if line == _NAME_PROMPT:
-                self._answer(line, self._name)
-                self._name = None
+            if self._asking == _SENT:
+                # Until the answer to our /lang, nothing is for the user.
+                if _LANGUAGE_SET.match(line):
+                    self._asking = _GRANTED
+                elif line.startswith(_ERRORS):
+                    self._asking = _REFUSED  # an old server, or one without our language
                 return
-            if line == _GROUP_PROMPT:
-                self._answer(line, self._group)
-                self._group = None
+            prompt = _PROMPTS.get(line)
+            if prompt is not None:
+                field, lang = prompt
+                if self._asking is None and lang != self.lang:
+                    self._asking = _SENT
+                    self._connection.send(f"/lang {self.lang}")  # the prompt will come again
+                    return
+                if self._asking == _REFUSED:
+                    self._say(says.NO_LANGUAGE, name=i18n.LANGUAGES[self.lang])
+                self._asking = _SETTLED
+                if field == "name":
+                    self._answer(line, self._name)
+                    self._name = None
+                else:
+                    self._answer(line, self._group)
+                    self._group = None
                 return
             if _REGISTERED.match(line):
                 self.joined = True
                 self.console.show(line)
                 self._release()
                 return
-            if line.startswith("Sorry, "):
+            if line.startswith(_REFUSALS):
                 self._refused = True  # room full or too many from here; the server closes
         self.console.show(line)
+
+    def _say(self, message: messages.Message, style: str = "notice", **fields) -> None:
+        """One of the client's own lines, in the user's language."""
+        self.console.show(self.catalog.format(message, **fields), style)
 
     def _answer(self, prompt: str, answer: str | None) -> None:
         if answer is not None:
@@ -210,15 +253,16 @@ class ChatClient:
         log.info("connection closed: {reason}", reason=reason.getErrorMessage())
         self._connection = None
         if self._interrupted:
-            self._finish(self._interrupted, "interrupted.")
+            self._finish(self._interrupted, says.INTERRUPTED)
         elif self._quitting:
             self._finish(EXIT_OK)
         elif self._refused:
-            self._finish(EXIT_REFUSED, "the server refused the connection.")
+            self._finish(EXIT_REFUSED, says.SERVER_REFUSED)
         elif reason.check(error.ConnectionDone):
-            self._finish(EXIT_CONNECTION, f"the server at {self.where} closed the connection.")
+            self._finish(EXIT_CONNECTION, says.SERVER_CLOSED, where=self.where)
         else:
-            self._finish(EXIT_CONNECTION, f"connection lost: {describe_failure(reason)}")
+            why = describe_failure(reason, self.catalog)
+            self._finish(EXIT_CONNECTION, says.CONNECTION_LOST, reason=why)
 
     def _set_timer(self, delay: float | None, action=None) -> None:
         """Run C{action} after C{delay} seconds, instead of any earlier timer (None: no timer)."""
@@ -226,12 +270,12 @@ class ChatClient:
             self._timer.cancel()
         self._timer = None if delay is None else self.reactor.callLater(delay, action)
 
-    def _finish(self, status: int, message: str | None = None) -> None:
+    def _finish(self, status: int, message: messages.Message | None = None, **fields) -> None:
         if self.done.called:
             return
         self._set_timer(None)
-        if message:
-            self.console.show(message, "notice")
+        if message is not None:
+            self._say(message, **fields)
         log.info("exit status {status}", status=status)
         self.done.callback(status)
 
@@ -262,10 +306,10 @@ class ChatClient:
             elif text[:1] == "/":
                 return  # a command: the server's answer is what to show
             stamp = self._clock.stamp(self.reactor.seconds())
-            self.console.show(f"{stamp} you: {clean(text)}", "own")
+            self._say(says.OWN_LINE, "own", stamp=stamp, text=clean(text))
 
     def _quit_timed_out(self) -> None:
-        self.console.show("the server did not close the connection; leaving anyway.", "notice")
+        self._say(says.QUIT_IGNORED)
         self._connection.transport.abortConnection()
 
     def user_eof(self) -> None:
@@ -284,4 +328,4 @@ class ChatClient:
         elif self._connecting is not None:
             self._connecting.cancel()
         else:
-            self._finish(self._interrupted, "interrupted.")
+            self._finish(self._interrupted, says.INTERRUPTED)

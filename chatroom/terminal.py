@@ -38,6 +38,9 @@ from twisted.conch.recvline import HistoricRecvLine
 from twisted.internet import defer, stdio
 from twisted.python.failure import Failure
 
+from chatroom import messages
+from chatroom.i18n.recognise import literals_after, prefixes
+
 PROMPT = "> "
 
 
@@ -67,9 +70,31 @@ def text_width(text: str | list[str]) -> int:
 _NAME_COLOURS = ("32", "33", "34", "35", "36", "92", "93", "94", "95", "96")
 _STAMP = r"\[\d\d:\d\d:\d\d\]"
 _PUBLIC = re.compile(rf"({_STAMP}) (\S+) (\(.*?\)): (.*)", re.S)
-_PRIVATE = re.compile(rf"({_STAMP}) (\[private(?: to (\S+))?\]) (?:(\S+) (\(.*?\)): )?(.*)", re.S)
+
+
+def _tags(message: messages.Message) -> str:
+    """The tags after the stamp in C{message}'s every language ("[private]", "[prywatnie]")."""
+    return "|".join(re.escape(tag.strip()) for tag in literals_after(message, "stamp"))
+
+
+def _tag_around(message: messages.Message, field: str) -> str:
+    """A tag with a field inside ("[private to NAME]"), as a pattern capturing the field."""
+    before = [re.escape(text.lstrip()) for text in literals_after(message, "stamp")]
+    after = [re.escape(text.rstrip()) for text in literals_after(message, field)]
+    return f"(?:{'|'.join(before)})(\\S+)(?:{'|'.join(after)})"
+
+
+# Shapes are the same in every language; the words are the catalogs'.
+_PRIVATE = re.compile(
+    rf"({_STAMP}) ((?:{_tags(messages.PRIVATE)})|{_tag_around(messages.PRIVATE_SENT, 'to')}) "
+    r"(?:(\S+) (\(.*?\)): )?(.*)",
+    re.S,
+)
 _NOTICE = re.compile(rf"({_STAMP}) (\* .*)", re.S)
-_HISTORY = re.compile(rf"({_STAMP}) (\[(?:history|historia)\]) (\S+) (\(.*?\)): (.*)", re.S)
+_HISTORY = re.compile(
+    rf"({_STAMP}) ((?:{_tags(messages.PUBLIC_HISTORY)})) (\S+) (\(.*?\)): (.*)", re.S
+)
+_ALARMS = prefixes(messages.ERROR, messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS)
 _OWN = re.compile(rf"({_STAMP}) (\S+:) (.*)", re.S)
 
 
@@ -119,7 +144,7 @@ def colourise(line: str, style: str = "server") -> str:
     if match:
         stamp, notice = match.groups()
         return f"{sgr('2', stamp)} {sgr('33', notice)}"
-    if line.startswith(("Error: ", "Sorry, ")):
+    if line.startswith(_ALARMS):
         return sgr("1;31", line)
     return line
 
