@@ -5,11 +5,18 @@ real-socket tests use it, the unit tests use StringTransport and task.Clock.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import pytest_twisted
 from twisted.internet import reactor as _reactor
 from twisted.internet import task
 from twisted.logger import globalLogPublisher
+
+# chatroom-client follows the locale (LC_ALL first): pin it, so the tests and
+# the client processes they start read English on any machine; the tests of
+# other languages ask for theirs.
+os.environ["LC_ALL"] = "C.UTF-8"
 
 
 @pytest.fixture
