@@ -57,7 +57,7 @@ _PROMPTS = {
 }
 _REGISTERED = Recogniser(messages.REGISTERED, name=r"\S+")
 _LANGUAGE_SET = Recogniser(messages.LANGUAGE_SET)
-_REFUSALS = prefixes(messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS)
+_REFUSALS = prefixes(messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS, messages.BANNED_REFUSAL)
 _ERRORS = prefixes(messages.ERROR)
 # Where asking for the user's language stands.
 _SENT, _GRANTED, _REFUSED, _SETTLED = "sent", "granted", "refused", "settled"
@@ -235,7 +235,7 @@ class ChatClient:
                 self._release()
                 return
             if line.startswith(_REFUSALS):
-                self._refused = True  # room full or too many from here; the server closes
+                self._refused = True  # full, too many from here, banned; the server closes
         self.console.show(line)
 
     def _say(self, message: messages.Message, style: str = "notice", **fields) -> None:

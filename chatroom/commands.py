@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatroom import i18n, messages
+from chatroom import i18n, messages, opcommands
 from chatroom.catalog import Catalog
 from chatroom.events import Message, Text
 from chatroom.names import RuleError
@@ -37,6 +37,8 @@ class Command:
     handler: Callable[[Session, str, float], None]
     # Usable at the name and group prompts, before joining.
     anytime: bool = False
+    # For operators only (and listed by /pomoc to them only).
+    operator: bool = False
 
     @property
     def words(self) -> str:
@@ -44,7 +46,8 @@ class Command:
 
 
 def _help(session: Session, args: str, now: float) -> None:
-    for text in help_texts(session.max_line, session.catalog):
+    moderation = session.room.moderation
+    for text in help_texts(session.max_line, session.catalog, session.operator, moderation.enabled):
         session.notice(text.message, **text.fields)
 
 
@@ -105,6 +108,26 @@ COMMANDS: tuple[Command, ...] = (
         "jezyk", ("lang",), messages.USAGE_JEZYK, messages.SUMMARY_LANG, _language, anytime=True
     ),
     Command("wyjdz", ("quit",), "/wyjdz", messages.SUMMARY_QUIT, _quit, anytime=True),
+    Command("op", ("oper",), messages.USAGE_OP, messages.SUMMARY_OP, opcommands.op),
+    # Moderation: Polish names, English aliases, as above.
+    *(
+        Command(name, (alias,), usage, summary, handler, operator=True)
+        for name, alias, usage, summary, handler in (
+            ("wyrzuc", "kick", messages.USAGE_KICK, messages.SUMMARY_KICK, opcommands.kick),
+            ("zbanuj", "ban", messages.USAGE_BAN, messages.SUMMARY_BAN, opcommands.ban),
+            ("odbanuj", "unban", messages.USAGE_UNBAN, messages.SUMMARY_UNBAN, opcommands.unban),
+            ("bany", "bans", "/bany", messages.SUMMARY_BANS, opcommands.bans),
+            ("wycisz", "mute", messages.USAGE_MUTE, messages.SUMMARY_MUTE, opcommands.mute),
+            ("odcisz", "unmute", messages.USAGE_UNMUTE, messages.SUMMARY_UNMUTE, opcommands.unmute),
+            (
+                "oglos",
+                "announce",
+                messages.USAGE_ANNOUNCE,
+                messages.SUMMARY_ANNOUNCE,
+                opcommands.announce,
+            ),
+        )
+    ),
 )
 
 _BY_WORD: dict[str, Command] = {
@@ -122,18 +145,31 @@ def _usage(command: Command, catalog: Catalog) -> str:
     return catalog.text(Text(usage)) if isinstance(usage, Message) else usage
 
 
-def help_texts(max_line: int, catalog: Catalog) -> list[Text]:
+def help_texts(
+    max_line: int, catalog: Catalog, operator: bool = False, operators: bool = False
+) -> list[Text]:
     """
     The lines of /pomoc, to be said in C{catalog}'s language: the usages are
     translated there, and the summaries line up after the longest of them.
+    The operators' commands are listed to an C{operator} only; C{/op} to the
+    others when the server has C{operators}.
     """
-    labels = [f"{_usage(c, catalog)}, /{', /'.join(c.aliases)}" for c in COMMANDS]
-    width = max(len(label) for label in labels) + 2
-    texts = [Text(messages.HELP_HEADING)]
-    for label, command in zip(labels, COMMANDS, strict=True):
-        texts.append(
-            Text(messages.HELP_ENTRY, label=label, width=width, summary=Text(command.summary))
-        )
+    everyone = [
+        c for c in COMMANDS if not c.operator and (c.name != "op" or (operators and not operator))
+    ]
+    ops = [c for c in COMMANDS if c.operator] if operator else []
+    labels = {c: f"{_usage(c, catalog)}, /{', /'.join(c.aliases)}" for c in (*everyone, *ops)}
+    width = max(len(label) for label in labels.values()) + 2
+
+    def entries(shown: list[Command]) -> list[Text]:
+        return [
+            Text(messages.HELP_ENTRY, label=labels[c], width=width, summary=Text(c.summary))
+            for c in shown
+        ]
+
+    texts = [Text(messages.HELP_HEADING), *entries(everyone)]
+    if ops:
+        texts += [Text(messages.HELP_OPERATORS), *entries(ops)]
     texts.append(Text(messages.HELP_PLAIN))
     texts.append(Text(messages.HELP_LIMIT, max_line=max_line))
     return texts

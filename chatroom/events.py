@@ -138,12 +138,20 @@ class Joined(Event):
 
 @dataclass(slots=True)
 class Left(Event):
+    """
+    A member left.  C{by} is set when an operator removed them: a kick, or a
+    ban when C{minutes} is above 0; C{reason} is the operator's text.
+    """
+
     kind: ClassVar[str] = "left"
     time: float
     name: str
     group: str
     online: int
     max: int
+    by: str = ""
+    reason: str = ""
+    minutes: int = 0
 
 
 @dataclass(slots=True)
@@ -152,6 +160,16 @@ class Renamed(Event):
     time: float
     old: str
     new: str
+
+
+@dataclass(slots=True)
+class Announcement(Event):
+    """An operator's notice to everyone (C{/announce}), set apart from the chat."""
+
+    kind: ClassVar[str] = "announcement"
+    time: float
+    by: str
+    text: str
 
 
 @dataclass(slots=True)
@@ -194,6 +212,7 @@ class Roster(Event):
     """
     Who is here.  C{asked} is true when it answers C{/online}; otherwise it
     only keeps a live member list up to date, and the line door says nothing.
+    C{ops} names the members who are operators.
     """
 
     kind: ClassVar[str] = "roster"
@@ -201,6 +220,7 @@ class Roster(Event):
     online: int
     max: int
     asked: bool = True
+    ops: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -237,6 +257,7 @@ KINDS: dict[str, type[Event]] = {
         Joined,
         Left,
         Renamed,
+        Announcement,
         Shutdown,
         Welcome,
         Prompt,
@@ -293,6 +314,8 @@ def _unplain(name: str, value: Any) -> Any:
         return _text(value)
     if name == "members":
         return tuple((str(member), str(group)) for member, group in value)
+    if name == "ops":
+        return tuple(str(op) for op in value)
     return value
 
 

@@ -31,6 +31,7 @@ class LineRenderer:
             events.Joined: self._joined,
             events.Left: self._left,
             events.Renamed: self._renamed,
+            events.Announcement: self._announcement,
             events.Shutdown: self._shutdown,
             events.Welcome: self._welcome,
             events.Prompt: self._prompt,
@@ -83,6 +84,8 @@ class LineRenderer:
         )
 
     def _left(self, e: events.Left) -> str:
+        if e.by:
+            return self._removed(e)
         return self.catalog.format(
             messages.LEFT,
             stamp=self.stamp(e.time),
@@ -90,6 +93,25 @@ class LineRenderer:
             group=e.group,
             online=e.online,
             max=e.max,
+        )
+
+    def _removed(self, e: events.Left) -> str:
+        """A member an operator kicked out or banned."""
+        fields = {
+            "stamp": self.stamp(e.time),
+            "name": e.name,
+            "group": e.group,
+            "by": e.by,
+            "reason": e.reason or Text(messages.NO_REASON),
+        }
+        if e.minutes:
+            duration = Text(messages.FOR_MINUTES, minutes=e.minutes)
+            return self.catalog.text(Text(messages.BANNED, duration=duration, **fields))
+        return self.catalog.text(Text(messages.KICKED, **fields))
+
+    def _announcement(self, e: events.Announcement) -> str:
+        return self.catalog.format(
+            messages.ANNOUNCEMENT, stamp=self.stamp(e.time), by=e.by, text=e.text
         )
 
     def _renamed(self, e: events.Renamed) -> str:
@@ -121,8 +143,13 @@ class LineRenderer:
         if not e.asked:
             return None  # a live update for member lists; a terminal has none
         catalog = self.catalog
+        ops = set(e.ops)
         people = ", ".join(
-            catalog.format(messages.ONLINE_ENTRY, name=name, group=group)
+            catalog.format(
+                messages.ONLINE_OPERATOR if name in ops else messages.ONLINE_ENTRY,
+                name=name,
+                group=group,
+            )
             for name, group in e.members
         )
         return catalog.format(messages.ONLINE, online=e.online, max=e.max, people=people)

@@ -125,3 +125,81 @@ UNKNOWN_LANGUAGE = Message("there is no language {code} here; /lang lists those 
 
 # Durations, for moderation (bans, mutes): "banned for 5 minutes".
 FOR_MINUTES = Message("for {minutes} minute", plural="for {minutes} minutes", count="minutes")
+
+# Moderation: operators (/op), kicks, bans, mutes, announcements.
+# Room traffic ({stamp} first); {reason} is the operator's text or NO_REASON;
+# {duration} is a FOR_MINUTES.
+KICKED = Message("{stamp} * {name} ({group}) was kicked out by {by} ({reason})")
+BANNED = Message("{stamp} * {name} ({group}) was banned {duration} by {by} ({reason})")
+ANNOUNCEMENT = Message("{stamp} [announcement] {by}: {text}")
+NO_REASON = Message("no reason given")
+# Last words to the one removed (the line door puts "Error: " in front).
+KICKED_YOU = Message("you were kicked out by {by} ({reason}); closing the connection.")
+BANNED_YOU = Message("you were banned {duration} by {by} ({reason}); closing the connection.")
+# Refused at the door, like a full room.
+BANNED_REFUSAL = Message(
+    "Sorry, your address is banned for {minutes} more minute. Try again later.",
+    plural="Sorry, your address is banned for {minutes} more minutes. Try again later.",
+    count="minutes",
+)
+# /op
+OP_GRANTED = Message("You are an operator now; /pomoc (/help) lists your commands.")
+OP_ALREADY = Message("You are already an operator.")
+OP_WRONG = Message("wrong password.")
+OP_WAIT = Message(
+    "too many wrong passwords; try again in {seconds} second.",
+    plural="too many wrong passwords; try again in {seconds} seconds.",
+    count="seconds",
+)
+OP_DISABLED = Message("this server has no operators (it runs without --op-password-file).")
+NOT_OPERATOR = Message("/{word} is for operators; /op PASSWORD makes you one.")
+NOT_YOURSELF = Message("that is you; name someone else.")
+BAD_MINUTES = Message("{value} is not a number of minutes from 1 to {max}.")
+# Replies to the operator.
+NOT_BANNED_LOOPBACK = Message(
+    "{address} is a loopback address, never banned: {name} was only kicked out."
+)
+UNBANNED = Message("The ban on {address} ({name}) is lifted.")
+NOT_BANNED = Message("there is no ban on {address}; /bans lists them.")
+BANS_NONE = Message("No bans.")
+BANS = Message("Bans ({count}):", count="count")
+BAN_ENTRY = Message(
+    "  {address} ({name}): {minutes} more minute, by {by} ({reason})",
+    plural="  {address} ({name}): {minutes} more minutes, by {by} ({reason})",
+    count="minutes",
+)
+MUTE_DONE = Message("{name} is muted {duration}.")
+UNMUTE_DONE = Message("{name} can speak again.")
+NOT_MUTED = Message("{name} is not muted.")
+# To the one muted.
+YOU_ARE_MUTED = Message("{by} muted you {duration}: the room won't see your lines until then.")
+YOU_ARE_UNMUTED = Message("{by} lifted your mute; you can speak again.")
+MUTED = Message(
+    "you are muted for {minutes} more minute; your line was not sent.",
+    plural="you are muted for {minutes} more minutes; your line was not sent.",
+    count="minutes",
+)
+ONLINE_OPERATOR = Message("@{name} ({group})")
+# /pomoc for operators.
+HELP_OPERATORS = Message("Operator commands:")
+SUMMARY_OP = Message("become an operator (the password comes from the server's admin)")
+SUMMARY_KICK = Message("disconnect NAME; everyone sees who did it and why")
+SUMMARY_BAN = Message("kick NAME and refuse their address for MINUTES (default 60)")
+SUMMARY_UNBAN = Message("lift the ban on ADDRESS")
+SUMMARY_BANS = Message("the bans in force, with the time left")
+SUMMARY_MUTE = Message("refuse NAME's public lines for MINUTES (default 60)")
+SUMMARY_UNMUTE = Message("let NAME speak again")
+SUMMARY_ANNOUNCE = Message("a notice to everyone, set apart from the chat")
+USAGE_OP = Message("/op PASSWORD")
+USAGE_KICK = Message("/wyrzuc NAME [REASON]")
+USAGE_KICK_EN = Message("/kick NAME [REASON]")
+USAGE_BAN = Message("/zbanuj NAME [MINUTES] [REASON]")
+USAGE_BAN_EN = Message("/ban NAME [MINUTES] [REASON]")
+USAGE_UNBAN = Message("/odbanuj ADDRESS")
+USAGE_UNBAN_EN = Message("/unban ADDRESS")
+USAGE_MUTE = Message("/wycisz NAME [MINUTES]")
+USAGE_MUTE_EN = Message("/mute NAME [MINUTES]")
+USAGE_UNMUTE = Message("/odcisz NAME")
+USAGE_UNMUTE_EN = Message("/unmute NAME")
+USAGE_ANNOUNCE = Message("/oglos TEXT")
+USAGE_ANNOUNCE_EN = Message("/announce TEXT")

@@ -29,6 +29,7 @@ from chatroom.events import Text
 from chatroom.fanout import Audience
 from chatroom.limits import AddressLimiter, FloodGuard, address_key
 from chatroom.lines import ENGLISH_LINES, line_audience
+from chatroom.moderation import minutes_left
 from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.settings import Settings
@@ -499,6 +500,17 @@ class ChatFactory(ServerFactory):
 
     def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:
         peer = format_peer(addr)
+        key = address_key(getattr(addr, "host", peer))
+        ban = self.room.moderation.banned(key, self.clock.seconds())
+        if ban is not None:
+            minutes = minutes_left(ban.until, self.clock.seconds())
+            self.journal.info(
+                "refused {peer}: banned for {minutes} more minutes (by {by})",
+                peer=peer,
+                minutes=minutes,
+                by=ban.by,
+            )
+            return self._refusal(messages.BANNED_REFUSAL, minutes=minutes)
         count = len(self.connections)
         if count >= self.settings.max_clients:
             self.journal.info(
@@ -508,7 +520,6 @@ class ChatFactory(ServerFactory):
                 max=self.settings.max_clients,
             )
             return self._refusal(messages.ROOM_FULL, count=count, max=self.settings.max_clients)
-        key = address_key(getattr(addr, "host", peer))
         if not self.addresses.acquire(key):
             limit = self.settings.max_per_ip
             self.journal.info(

@@ -18,6 +18,7 @@ from chatroom.fanout import Audience, Fanout
 from chatroom.history import History
 from chatroom.journal import Journal
 from chatroom.lines import ENGLISH_LINES
+from chatroom.moderation import Moderation, minutes_left
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
 from chatroom.text import clean
 
@@ -30,12 +31,17 @@ class NoSuchUser(RuleError):
     pass
 
 
+class Muted(RuleError):
+    pass
+
+
 class Member:
     """
     One person: their name from the moment it is reserved, their group once joined.
 
     @ivar send: writes what the audience rendered to this person's connection.
-    @ivar close: ends this person's connection.
+    @ivar close: ends this person's session and connection when the room is
+        done with them (an operator removed them; the room has said goodbye).
     @ivar audience: the wire and language this person reads.
     """
 
@@ -77,11 +83,14 @@ class Room:
         fanout: Fanout | None = None,
         journal: Journal | None = None,
         history: History | None = None,
+        moderation: Moderation | None = None,
     ) -> None:
         self.capacity = capacity
         self.fanout = fanout if fanout is not None else Fanout()
         # The recent public messages a newcomer is shown; None: none kept.
         self.history = history
+        # Operators, bans and mutes; without a password nobody becomes an operator.
+        self.moderation = moderation if moderation is not None else Moderation()
         # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self._names: dict[str, Member] = {}
@@ -148,16 +157,31 @@ class Room:
             capacity=self.capacity,
         )
 
-    def leave(self, member: Member, now: float, reason: str) -> None:
-        """Take a member (or a half-registered name) out; the others are told."""
+    def leave(
+        self, member: Member, now: float, reason: str, by: str = "", why: str = "", minutes: int = 0
+    ) -> None:
+        """
+        Take a member (or a half-registered name) out; the others are told (who
+        removed them, C{by}, and C{why}, if an operator did).
+        """
         if self._names.get(member.key) is member:
             del self._names[member.key]
         if member not in self.fanout:
             return
         self.fanout.remove(member)
+        self.moderation.left(member.key)
         if not self._closing:
             self.fanout.broadcast(
-                events.Left(now, member.name, member.group, len(self.fanout), self.capacity)
+                events.Left(
+                    now,
+                    member.name,
+                    member.group,
+                    len(self.fanout),
+                    self.capacity,
+                    by,
+                    why,
+                    minutes,
+                )
             )
         self.journal.info(
             "left: {name} ({group}) from {peer}: {reason}",
@@ -168,7 +192,15 @@ class Room:
         )
 
     def say(self, member: Member, text: str, now: float) -> None:
-        """A public message: every other member gets it, once."""
+        """
+        A public message: every other member gets it, once.
+
+        @raise Muted: an operator muted this member; the error says for how long.
+        """
+        if self.moderation.mutes:
+            left = self.moderation.muted(member.key, now)
+            if left:
+                raise Muted(messages.MUTED, minutes=minutes_left(now + left, now))
         text = clean(text)
         event = events.Public(now, member.name, member.group, text)
         self.fanout.broadcast(event, exclude=member)
@@ -207,6 +239,7 @@ class Room:
         if holder is not None and holder is not member:
             raise NameTaken(messages.NAME_TAKEN, name=name)
         old = member.name
+        self.moderation.renamed(member.key, key)
         del self._names[member.key]
         member.name, member.key = name, key
         self._names[key] = member
@@ -231,7 +264,34 @@ class Room:
 
     def roster_event(self, asked: bool = True) -> events.Roster:
         """Who is here, as an event (the answer to /online)."""
-        return events.Roster(tuple(self.roster()), self.online, self.capacity, asked)
+        operators = self.moderation.operators
+        ops = tuple(member.name for member in self.fanout if member.key in operators)
+        return events.Roster(tuple(self.roster()), self.online, self.capacity, asked, ops)
+
+    def remove(self, member: Member, by: Member, now: float, why: str, minutes: int = 0) -> None:
+        """
+        An operator removes a member: last words to them (who, why, and for
+        how long with a ban of C{minutes}), the room told the same, and the
+        connection closed.
+        """
+        reason = why or Text(messages.NO_REASON)
+        if minutes:
+            duration = Text(messages.FOR_MINUTES, minutes=minutes)
+            last = Text(messages.BANNED_YOU, by=by.name, reason=reason, duration=duration)
+        else:
+            last = Text(messages.KICKED_YOU, by=by.name, reason=reason)
+        self.fanout.direct(member, events.Bye(last, error=True))
+        self.leave(
+            member, now, f"{'banned' if minutes else 'kicked'} by {by.name}", by.name, why, minutes
+        )
+        self.fanout.release(member)
+        member.close()
+
+    def announcement(self, member: Member, text: str, now: float) -> None:
+        """An operator's notice to everyone, the operator included."""
+        text = clean(text)
+        self.fanout.broadcast(events.Announcement(now, member.name, text))
+        self.journal.info("moderation: {name} announced: {text}", name=member.name, text=text)
 
     def close(self, now: float) -> None:
         """

@@ -143,10 +143,10 @@ class Session:
         if state == _CHAT:
             if line[:1] != "/":
                 if line and not line.isspace():
-                    self.room.say(self.member, line, now)
+                    self._say(line, now)
                 return
             if line[:2] == "//":
-                self.room.say(self.member, line[1:], now)
+                self._say(line[1:], now)
                 return
         elif state == _DONE:
             return
@@ -158,6 +158,27 @@ class Session:
             return
         self._command(line, now)
 
+    def _say(self, line: str, now: float) -> None:
+        try:
+            self.room.say(self.member, line, now)
+        except RuleError as e:  # muted
+            self.error(e.text)
+
+    @property
+    def operator(self) -> bool:
+        """Whether this person gave the operators' password (/op) this session."""
+        member = self.member
+        return (
+            self._state == _CHAT
+            and member is not None
+            and member.key in self.room.moderation.operators
+        )
+
+    @property
+    def peer(self) -> str:
+        """Where this person connects from, as the log shows it."""
+        return self._peer
+
     def _command(self, line: str, now: float) -> None:
         word, _, args = line[1:].partition(" ")
         word = clean(word)
@@ -166,6 +187,8 @@ class Session:
             self.error(messages.UNKNOWN_COMMAND, word=word, help=messages.HELP_COMMAND)
         elif self._state != _CHAT and not command.anytime:
             self.error(messages.NOT_YET, word=word)
+        elif command.operator and not self.operator:
+            self.error(messages.NOT_OPERATOR, word=word)
         else:
             try:
                 command.handler(self, args, now)
@@ -182,7 +205,7 @@ class Session:
     def _choose_name(self, line: str) -> None:
         try:
             self.member = self.room.reserve(
-                line, self._send, self._close, self._peer, self.audience
+                line, self._send, self._removed, self._peer, self.audience
             )
         except RuleError as e:
             self.error(e.text)
@@ -207,6 +230,12 @@ class Session:
             self.error(messages.FLOODING, rate=self._flood.rate, burst=self._flood.burst)
         elif verdict == FloodGuard.KICK:
             self.kick(events.Bye(Text(messages.FLOOD_KICK), error=True), now, "flooding")
+
+    def _removed(self) -> None:
+        # The room is done with this person (an operator removed them) and
+        # has said goodbye: the session is over, the connection closes.
+        self._state = _DONE
+        self._close()
 
     def quit(self, now: float) -> None:
         """/wyjdz: say goodbye, tell the others, close."""

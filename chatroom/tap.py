@@ -21,6 +21,7 @@ from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
 from chatroom.lines import line_audience
+from chatroom.moderation import Moderation
 from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.service import ChatService
@@ -200,6 +201,7 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["exempt"] = []
+        self["op-password"] = None
 
     def opt_exempt(self, value: str) -> None:
         """An address or network --max-per-ip skips (a proxy, a lab behind NAT); repeatable."""
@@ -223,6 +225,21 @@ class Options(usage.Options):
             if getattr(self, "parent", None) is None:
                 raise
             raise SystemExit(f"twistd chatroom: {e}\nTry 'twistd chatroom --help'.") from None
+
+    def opt_op_password_file(self, path: str) -> None:
+        """
+        A file holding the operators' password (its first line): /op PASSWORD
+        makes a member an operator (kick, ban, mute, announce). Without it
+        nobody is. The password is read once, at start, and never logged.
+        """
+        try:
+            with open(path, encoding="utf-8") as f:
+                password = f.readline().strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise usage.UsageError(f"--op-password-file: cannot read {path}: {e}") from None
+        if not password:
+            raise usage.UsageError(f"--op-password-file: {path} holds no password")
+        self["op-password"] = password
 
     def opt_version(self) -> None:
         """Show the chatroom version and exit."""
@@ -260,6 +277,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         Fanout(schedule=lambda flush: reactor.callLater(0, flush)),
         Journal(schedule=lambda flush: reactor.callLater(DELAY, flush)),
         make_history(settings.history),
+        Moderation(options["op-password"]),
     )
     factory = ChatFactory(room, settings, reactor, line_audience(options["lang"]))
     top = MultiService()

@@ -94,7 +94,10 @@ _NOTICE = re.compile(rf"({_STAMP}) (\* .*)", re.S)
 _HISTORY = re.compile(
     rf"({_STAMP}) ((?:{_tags(messages.PUBLIC_HISTORY)})) (\S+) (\(.*?\)): (.*)", re.S
 )
-_ALARMS = prefixes(messages.ERROR, messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS)
+_ANNOUNCEMENT = re.compile(rf"({_STAMP}) ((?:{_tags(messages.ANNOUNCEMENT)}) .*)", re.S)
+_ALARMS = prefixes(
+    messages.ERROR, messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS, messages.BANNED_REFUSAL
+)
 _OWN = re.compile(rf"({_STAMP}) (\S+:) (.*)", re.S)
 
 
@@ -111,10 +114,11 @@ def name_colour(name: str) -> str:
 def colourise(line: str, style: str = "server") -> str:
     """
     Colour one transcript line by what it is: a public message (the name in
-    its colour), one from the history replayed on joining (dimmed), a notice
-    (yellow), a private message (magenta), an error (red), the user's own
-    message (bold green "you"), or the client's own status line (cyan).
-    Anything else is left as it is.
+    its colour), one from the history replayed on joining (dimmed), an
+    operator's announcement (reverse yellow), a notice (yellow), a private
+    message (magenta), an error (red), the user's own message (bold green
+    "you"), or the client's own status line (cyan).  Anything else is left
+    as it is.
     """
     if style in ("notice", "status"):
         return sgr("36", line)
@@ -128,6 +132,10 @@ def colourise(line: str, style: str = "server") -> str:
     if match:
         stamp, name, group, text = match.groups()
         return f"{sgr('2', stamp)} {sgr('1;' + name_colour(name), name)} {sgr('2', group)}: {text}"
+    match = _ANNOUNCEMENT.fullmatch(line)
+    if match:
+        stamp, announcement = match.groups()
+        return f"{sgr('2', stamp)} {sgr('1;7;33', announcement)}"
     match = _HISTORY.fullmatch(line)
     if match:
         # Said before you joined: all dimmed but the name's colour, so it

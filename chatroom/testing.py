@@ -30,6 +30,7 @@ from chatroom.fanout import Fanout
 from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.lines import ENGLISH_LINES
+from chatroom.moderation import Moderation
 from chatroom.protocol import ChatFactory, TunedEndpoint
 from chatroom.room import Room
 from chatroom.settings import Settings
@@ -243,11 +244,18 @@ class ServerHandle:
 
 
 async def listen(
-    reactor, settings: Settings | None = None, interface: str = "::1", endpoint: str | None = None
+    reactor,
+    settings: Settings | None = None,
+    interface: str = "::1",
+    endpoint: str | None = None,
+    moderation: Moderation | None = None,
+    clock: task.Clock | None = None,
 ) -> ServerHandle:
     """
     Start a chat server on a free port of C{interface}, through an endpoint
-    string (C{endpoint}, if given: L{ssl_endpoint} for TLS).
+    string (C{endpoint}, if given: L{ssl_endpoint} for TLS).  C{moderation}
+    holds the operators' password; C{clock} is the server's time (a
+    C{task.Clock} to let bans and mutes expire without waiting).
     """
     settings = settings or Settings()
     room = Room(
@@ -255,8 +263,9 @@ async def listen(
         Fanout(lambda flush: reactor.callLater(0, flush)),
         Journal(lambda flush: reactor.callLater(DELAY, flush)),
         make_history(settings.history),
+        moderation,
     )
-    factory = ChatFactory(room, settings, reactor)
+    factory = ChatFactory(room, settings, clock or reactor)
     escaped = interface.replace(":", r"\:")
     kind = "tcp6" if ":" in interface else "tcp"
     # A deep accept queue, as for a real crowd: with Twisted's default of 50,

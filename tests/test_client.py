@@ -520,6 +520,8 @@ def test_colourise():
     old = colourise("[12:00:00] [history] bob (GL1): hej")
     assert SGR.sub("", old) == "[12:00:00] [history] bob (GL1): hej"
     assert f"\x1b[{name_colour('bob')}mbob\x1b[0m" in old and "\x1b[2m(GL1): hej\x1b[0m" in old
+    announced = colourise("[12:00:00] [announcement] ala: exam on Friday")
+    assert announced.endswith("\x1b[1;7;33m[announcement] ala: exam on Friday\x1b[0m")
     polish = colourise("[12:00:00] [historia] bob (GL1): hej")
     assert polish.startswith("\x1b[2m[12:00:00] [historia]")
     private = colourise("[12:00:00] [private] bob (GL1): sekret")

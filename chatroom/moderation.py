@@ -1,0 +1,189 @@
+# -*- test-case-name: tests.test_moderation -*-
+"""
+Operators, bans and mutes: the rules of moderation, with no sockets and no
+clock (time comes in as C{now}, seconds since the epoch).
+
+  - An operator is a member who gave the password (C{/op}); it lasts for
+    their session.  Wrong passwords are answered more and more slowly: after
+    the n-th failure in a row from an address, that address may try again
+    only after 2**(n-1) seconds (at most ten minutes), so guessing is hopeless
+    and a typo costs a second.
+  - A ban refuses an address until a time; loopback (and whatever else is
+    C{protected}) is never banned, so the admin can't lock themselves out.
+  - A mute refuses a name's public lines until a time; it follows the person
+    through renames and outlives a reconnect under the same name.
+
+Every decision is plain data (a L{Ban}; a name key and a time), made on one
+node and applied with the same methods on every other: a cluster sends these
+over its bus and calls L{Moderation.ban}, L{Moderation.mute}... on each node.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import math
+from dataclasses import dataclass
+
+from chatroom.limits import IPNetwork, address_key
+
+LOOPBACK: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+
+MAX_MINUTES = 7 * 24 * 60
+"""The longest ban or mute: a week (a restart forgets them anyway)."""
+
+_MAX_WAIT = 600.0
+_FORGET = 3600.0  # a failure streak is forgotten an hour after its last wait
+_MAX_TRACKED = 4096  # addresses with failures kept; beyond, the stale ones go
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """An address refused until C{until}; who was banned, by whom, and why."""
+
+    address: str
+    until: float
+    name: str
+    by: str
+    reason: str = ""
+
+
+def minutes_left(until: float, now: float) -> int:
+    """Whole minutes, rounded up: a ban with 10 seconds to go still says 1 minute."""
+    return max(1, math.ceil((until - now) / 60))
+
+
+def peer_address(peer: str) -> str:
+    """The address in a peer as L{chatroom.protocol.format_peer} writes it (C{[::1]:5000})."""
+    if peer.startswith("["):
+        return peer[1 : peer.find("]")]
+    host, sep, port = peer.rpartition(":")
+    return host if sep and port.isdigit() and ":" not in host else peer
+
+
+class Moderation:
+    """
+    One room's moderation state.
+
+    @param password: the operators' password; L{None}: nobody can become one.
+    @param protected: networks never banned (loopback by default).
+    """
+
+    OK, WRONG, WAIT, DISABLED = range(4)
+
+    def __init__(
+        self, password: str | None = None, protected: tuple[IPNetwork, ...] = LOOPBACK
+    ) -> None:
+        self._password = password.encode("utf-8") if password else None
+        self.protected = protected
+        self.operators: set[str] = set()
+        self.bans: dict[str, Ban] = {}
+        self.mutes: dict[str, float] = {}
+        # address -> (failures in a row, no new try before)
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anyone can become an operator (a password was configured)."""
+        return self._password is not None
+
+    # Operators.
+
+    def login(self, attempt: str, address: str, now: float) -> tuple[int, float]:
+        """
+        Check a C{/op} password from C{address}: (L{OK}, 0), (L{WRONG}, 0),
+        (L{WAIT}, seconds to wait) or (L{DISABLED}, 0).  While an address
+        must wait its attempts are not even compared.
+        """
+        if self._password is None:
+            return self.DISABLED, 0.0
+        failures, not_before = self._failures.get(address, (0, 0.0))
+        if now < not_before:
+            return self.WAIT, not_before - now
+        if hmac.compare_digest(attempt.strip().encode("utf-8"), self._password):
+            self._failures.pop(address, None)
+            return self.OK, 0.0
+        failures += 1
+        if len(self._failures) >= _MAX_TRACKED:
+            self._forget(now)
+        self._failures[address] = (failures, now + min(2.0 ** (failures - 1), _MAX_WAIT))
+        return self.WRONG, 0.0
+
+    def failures(self, address: str) -> int:
+        """Wrong passwords in a row from C{address}."""
+        return self._failures.get(address, (0, 0.0))[0]
+
+    def _forget(self, now: float) -> None:
+        stale = [a for a, (_, until) in self._failures.items() if until + _FORGET < now]
+        for address in stale or list(self._failures)[: _MAX_TRACKED // 2]:
+            del self._failures[address]
+
+    # Bans, by address.
+
+    def is_protected(self, address: str) -> bool:
+        """Loopback (and the other C{protected} networks), or not an IP address at all."""
+        try:
+            ip = ipaddress.ip_address(address_key(address))
+        except ValueError:
+            return True  # a UNIX socket: a local user
+        return any(ip in network for network in self.protected)
+
+    def ban(self, ban: Ban) -> None:
+        self.bans[address_key(ban.address)] = ban
+
+    def unban(self, address: str) -> Ban | None:
+        """Lift the ban on C{address}; the ban lifted, if there was one."""
+        return self.bans.pop(address_key(address.strip().strip("[]")), None)
+
+    def banned(self, address: str, now: float) -> Ban | None:
+        """The ban on C{address} in force at C{now}, if any (expired ones are dropped)."""
+        if not self.bans:
+            return None
+        key = address_key(address)
+        ban = self.bans.get(key)
+        if ban is not None and ban.until <= now:
+            del self.bans[key]
+            return None
+        return ban
+
+    def active_bans(self, now: float) -> list[Ban]:
+        """The bans in force, soonest to end first."""
+        for address in [a for a, ban in self.bans.items() if ban.until <= now]:
+            del self.bans[address]
+        return sorted(self.bans.values(), key=lambda ban: ban.until)
+
+    # Mutes, by name key.
+
+    def mute(self, key: str, until: float) -> None:
+        self.mutes[key] = until
+
+    def unmute(self, key: str) -> bool:
+        return self.mutes.pop(key, None) is not None
+
+    def muted(self, key: str, now: float) -> float:
+        """Seconds of mute left for C{key} at C{now}; 0 when free to speak."""
+        until = self.mutes.get(key)
+        if until is None:
+            return 0.0
+        if until <= now:
+            del self.mutes[key]
+            return 0.0
+        return until - now
+
+    # A member's name changes or they leave.
+
+    def renamed(self, old: str, new: str) -> None:
+        """Operator status and a mute follow the person to their new name."""
+        if old in self.operators:
+            self.operators.discard(old)
+            self.operators.add(new)
+        until = self.mutes.pop(old, None)
+        if until is not None:
+            self.mutes[new] = until
+
+    def left(self, key: str) -> None:
+        """Operator status ends with the session; a mute stays until it expires."""
+        self.operators.discard(key)

@@ -1,0 +1,115 @@
+"""The rules of moderation (no sockets, time passed in), and their wording."""
+
+import pytest
+
+from chatroom import i18n, messages
+from chatroom.events import Text
+from chatroom.moderation import Ban, Moderation, minutes_left, peer_address
+from chatroom.testing import FakePeer, make_factory
+
+NOW = 1_000_000.0
+
+
+def test_noPasswordNoOperators():
+    assert Moderation().login("", "192.0.2.7", NOW) == (Moderation.DISABLED, 0.0)
+    assert not Moderation().enabled
+
+
+def test_wrongPasswordsWaitLongerAndLonger():
+    moderation = Moderation("sesame")
+    now = NOW
+    for failures in range(1, 6):
+        assert moderation.login("guess", "192.0.2.7", now) == (Moderation.WRONG, 0.0)
+        wait = 2.0 ** (failures - 1)
+        # Until the wait is over even the right password is not compared.
+        assert moderation.login("sesame", "192.0.2.7", now + wait - 0.5) == (Moderation.WAIT, 0.5)
+        now += wait
+    assert moderation.failures("192.0.2.7") == 5
+    # Another address is not slowed down by this one.
+    assert moderation.login(" sesame\n", "192.0.2.8", NOW)[0] == Moderation.OK
+    assert moderation.login("sesame", "192.0.2.7", now)[0] == Moderation.OK
+    assert moderation.failures("192.0.2.7") == 0
+
+
+def test_theWaitIsCappedAndTheMemoryBounded():
+    moderation = Moderation("sesame")
+    now = NOW
+    for _ in range(15):
+        moderation.login("guess", "192.0.2.7", now)
+        now += 600
+    assert moderation.login("guess", "192.0.2.7", now - 1)[0] == Moderation.WAIT
+    for i in range(5000):
+        moderation.login("guess", f"10.0.{i // 256}.{i % 256}", NOW)
+    assert len(moderation._failures) <= 4096
+
+
+def test_bansExpireAndAreByAddress():
+    moderation = Moderation("sesame")
+    moderation.ban(Ban("192.0.2.7", NOW + 120, "bob", "ala", "spam"))
+    moderation.ban(Ban("2001:db8::1", NOW + 60, "eve", "ala"))
+    assert moderation.banned("::ffff:192.0.2.7", NOW).name == "bob"  # IPv4 seen through tcp6
+    assert moderation.banned("192.0.2.8", NOW) is None
+    assert [b.name for b in moderation.active_bans(NOW)] == ["eve", "bob"]
+    assert [b.name for b in moderation.active_bans(NOW + 60)] == ["bob"]
+    assert moderation.banned("192.0.2.7", NOW + 120) is None
+    assert moderation.bans == {}
+    moderation.ban(Ban("2001:db8::1", NOW + 60, "eve", "ala"))
+    assert moderation.unban("[2001:db8::1]").name == "eve"
+    assert moderation.unban("2001:db8::1") is None
+
+
+@pytest.mark.parametrize(
+    "address, protected",
+    [("::1", True), ("127.0.0.5", True), ("::ffff:127.0.0.1", True), ("unix", True)]
+    + [("192.0.2.7", False), ("2001:db8::1", False)],
+)
+def test_loopbackIsProtected(address, protected):
+    assert Moderation().is_protected(address) is protected
+
+
+def test_mutesExpireAndFollowRenames():
+    moderation = Moderation("sesame")
+    moderation.operators.add("ala")
+    moderation.mute("bob", NOW + 90)
+    assert moderation.muted("bob", NOW) == 90
+    moderation.renamed("bob", "bobby")
+    moderation.renamed("ala", "alicja")
+    assert moderation.muted("bob", NOW) == 0 and moderation.muted("bobby", NOW) == 90
+    assert moderation.operators == {"alicja"}
+    moderation.left("alicja")
+    moderation.left("bobby")  # a mute outlives the session
+    assert moderation.operators == set() and moderation.muted("bobby", NOW + 89) == 1
+    assert moderation.muted("bobby", NOW + 90) == 0 and not moderation.mutes
+    assert minutes_left(NOW + 10, NOW) == 1 and minutes_left(NOW + 61, NOW) == 2
+
+
+def test_peerAddress():
+    assert peer_address("[::1]:5000") == "::1"
+    assert peer_address("192.0.2.7:5000") == "192.0.2.7"
+    assert peer_address("unix") == "unix"
+
+
+def test_aBannedAddressIsRefusedAtTheDoorWithTheTimeLeft(log_events):
+    factory = make_factory()
+    factory.clock.advance(NOW)
+    factory.room.moderation.ban(Ban("192.0.2.7", NOW + 150, "bob", "ala", "spam"))
+    peer = FakePeer(factory, host="::ffff:192.0.2.7")
+    assert peer.lines() == ["Sorry, your address is banned for 3 more minutes. Try again later."]
+    assert peer.closing and not factory.connections
+    assert FakePeer(factory, host="192.0.2.8").lines()[0].startswith("Welcome")
+
+
+def test_polishCountsMinutes():
+    polish = i18n.catalog("pl")
+    said = [
+        polish.format(messages.BANNED_REFUSAL, minutes=n).split(" Spróbuj")[0]
+        for n in (1, 2, 5, 22)
+    ]
+    assert said == [
+        "Przepraszamy, twój adres ma bana jeszcze przez 1 minutę.",
+        "Przepraszamy, twój adres ma bana jeszcze przez 2 minuty.",
+        "Przepraszamy, twój adres ma bana jeszcze przez 5 minut.",
+        "Przepraszamy, twój adres ma bana jeszcze przez 22 minuty.",
+    ]
+    text = Text(messages.YOU_ARE_MUTED, by="ala", duration=Text(messages.FOR_MINUTES, minutes=5))
+    assert polish.text(text).startswith("ala wycisza cię na 5 minut:")
