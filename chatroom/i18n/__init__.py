@@ -25,6 +25,10 @@ How to add a message:
 
 How to change a translation: edit the C{.po}, run the tool, commit all three.
 
+A rebase that stops on a conflict in a C{.mo}: resolve the C{.po} (and
+C{.pot}) conflicts, if any, then run the tool: the C{.mo} is rebuilt from
+the C{.po}, whichever side git left in place.
+
 How to add a language (say Czech, C{cs}):
   1. C{cp pl.po cs.po}; set its C{Language:} and C{Plural-Forms:} header
      (the GNU gettext manual lists every language's), translate each entry.
