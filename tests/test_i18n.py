@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 
 import pytest
 
@@ -42,6 +43,19 @@ def test_compiledCatalogHasTheSameFields(lang: str) -> None:
         else:
             forms = [compiled[(message.id, index)] for index in range(tool.nplurals(header))]
         assert [tool.placeholders(form) for form in forms] == [fields] * len(forms)
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_noEnglishLeftInATranslation(lang: str) -> None:
+    """A translation may equal the English only where the template has no words."""
+    _, entries = tool.parse(_po(lang))
+    copied = [
+        entry.msgid
+        for entry in entries
+        if entry.msgid in entry.msgstr
+        and re.search(r"[A-Za-z]", re.sub(r"{[^}]*}", "", entry.msgid))
+    ]
+    assert copied == []
 
 
 def test_englishPluralHasTheSingularsFields() -> None:
