@@ -258,3 +258,17 @@ def test_lineAudienceIsInternedPerLanguage() -> None:
 )
 def test_languageFromLocaleNames(code: str, lang: str | None) -> None:
     assert i18n.language(code) == lang
+
+
+def test_publicLineInALanguageOfAnotherShape() -> None:
+    """The fast path is for the English shape only; another shape uses its template."""
+    from chatroom.catalog import Catalog
+    from chatroom.events import Public
+    from chatroom.lines import LineAudience
+
+    shapes = {messages.PUBLIC.id: "{stamp} <{name}/{group}> {text}"}
+    other = LineAudience(Catalog("xx", lambda id: shapes.get(id, id), None))
+    event = Public(0.0, "ala", "GL3", "hej")
+    stamp = ENGLISH_LINES.render(event).split(b" ")[0]
+    assert other.render(event) == stamp + b" <ala/GL3> hej\r\n"
+    assert line_audience("pl").render(event) == ENGLISH_LINES.render(event)
