@@ -81,6 +81,7 @@ REGISTRATION_TIMEOUT = Message("registration took too long; closing the connecti
 IDLE_TIMEOUT = Message("idle for too long; closing the connection.")
 SLOW_READER = Message("you are not reading what the server sends; closing the connection.")
 USAGE = Message("usage: {usage} (or {alias}).")
+RENAME_UNDER_WAY = Message("your last change of name is still under way; try again in a moment.")
 
 # Name and group rules.
 NAME_EMPTY = Message("a name can't be empty.")
@@ -203,3 +204,13 @@ USAGE_UNMUTE = Message("/odcisz NAME")
 USAGE_UNMUTE_EN = Message("/unmute NAME")
 USAGE_ANNOUNCE = Message("/oglos TEXT")
 USAGE_ANNOUNCE_EN = Message("/announce TEXT")
+
+# A room spread over several servers (nodes) through Redis.
+SPLIT = Message(
+    "The room is split: this server has lost the others for now. You can talk with the "
+    "people on this server; messages to and from the rest are lost until it is whole again."
+)
+WHOLE = Message("The room is whole again; /online shows who is here.")
+RENAMED_CONFLICT = Message(
+    "While the room was split, someone elsewhere took the name {old} first; you are now {new}."
+)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from twisted.internet.defer import Deferred
+
 from chatroom import events, messages
+from chatroom.cluster.bus import Bus, LocalBus
 from chatroom.events import Event, Text
 from chatroom.fanout import Audience, Fanout
 from chatroom.history import History
@@ -35,6 +38,10 @@ class Muted(RuleError):
     pass
 
 
+def _nowhere(data: bytes = b"") -> None:
+    """The C{send} and C{close} of a member on another node: the room never calls them."""
+
+
 class Member:
     """
     One person: their name from the moment it is reserved, their group once joined.
@@ -43,9 +50,24 @@ class Member:
     @ivar close: ends this person's session and connection when the room is
         done with them (an operator removed them; the room has said goodbye).
     @ivar audience: the wire and language this person reads.
+    @ivar node: L{None} for a member connected here; for one connected to
+        another node of a cluster, that node's id.
+    @ivar id: the member's id in a cluster (unique there); C{""} otherwise.
+    @ivar pending: the key of a name being claimed for a rename, if any.
     """
 
-    __slots__ = ("name", "key", "group", "send", "close", "peer", "audience")
+    __slots__ = (
+        "name",
+        "key",
+        "group",
+        "send",
+        "close",
+        "peer",
+        "audience",
+        "node",
+        "id",
+        "pending",
+    )
 
     def __init__(
         self,
@@ -55,6 +77,8 @@ class Member:
         close: Callable[[], None],
         peer: str,
         audience: Audience = ENGLISH_LINES,
+        node: str | None = None,
+        id: str = "",
     ) -> None:
         self.name = name
         self.key = key
@@ -63,6 +87,16 @@ class Member:
         self.close = close
         self.peer = peer
         self.audience = audience
+        self.node = node
+        self.id = id
+        self.pending: str | None = None
+
+    @classmethod
+    def remote(cls, node: str, id: str, name: str, group: str) -> Member:
+        """A member connected to another node: a name and a group, nothing to write to."""
+        member = cls(name, name_key(name), _nowhere, _nowhere, node, node=node, id=id)
+        member.group = group
+        return member
 
     def __repr__(self) -> str:
         return f"<Member {self.name!r} ({self.group}) from {self.peer}>"
@@ -75,6 +109,12 @@ class Room:
     Names are unique case-insensitively among members and those still
     registering: a name is reserved when chosen, before the group is asked for,
     so nobody can take it in between.
+
+    The operations everyone must see in one order (join, leave, public
+    message, rename) are checked here, handed to the L{bus <Bus>}, and
+    applied when the bus says so (the C{applied_*} methods): at once with the
+    default L{LocalBus}; when they come back from Redis in a cluster, where
+    the room also holds the members of the other nodes (C{member.node} set).
     """
 
     def __init__(
@@ -84,6 +124,7 @@ class Room:
         journal: Journal | None = None,
         history: History | None = None,
         moderation: Moderation | None = None,
+        bus: Bus | None = None,
     ) -> None:
         self.capacity = capacity
         self.fanout = fanout if fanout is not None else Fanout()
@@ -93,22 +134,37 @@ class Room:
         self.moderation = moderation if moderation is not None else Moderation()
         # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
-        self._names: dict[str, Member] = {}
+        self.bus: Bus = bus if bus is not None else LocalBus()
+        self.bus.attach(self)
+        self._names: dict[str, Member] = {}  # this node's members and registrants
+        self._remote: dict[str, Member] = {}  # members on other nodes, by name key
+        self._present: dict[Member, None] = {}  # everyone joined, in joining order
         self._closing = False
 
     @property
     def online(self) -> int:
         """How many members have joined (registering people don't count)."""
-        return len(self.fanout)
+        return len(self._present)
 
     def find(self, name: str) -> Member | None:
         """The joined member called C{name} (any case), if any."""
-        member = self._names.get(name_key(name))
-        return member if member is not None and member in self.fanout else None
+        key = name_key(name)
+        member = self._names.get(key)
+        if member is not None and member in self._present:
+            return member
+        return self._remote.get(key)
+
+    def is_present(self, member: Member) -> bool:
+        """Has C{member} joined (and not left)?"""
+        return member in self._present
+
+    def holder(self, key: str) -> Member | None:
+        """The member of this node holding or registering the name key C{key}, if any."""
+        return self._names.get(key)
 
     def roster(self) -> list[tuple[str, str]]:
         """(name, group) of every member, in joining order."""
-        return [(member.name, member.group) for member in self.fanout]
+        return [(member.name, member.group) for member in self._present]
 
     def reserve(
         self,
@@ -125,22 +181,54 @@ class Room:
         """
         name = normalize_name(raw_name)
         key = name_key(name)
-        if key in self._names:
+        if key in self._names or key in self._remote:
             raise NameTaken(messages.NAME_TAKEN, name=name)
         member = Member(name, key, send, close, peer, audience)
         self._names[key] = member
         return member
 
-    def join(self, member: Member, raw_group: str, now: float) -> None:
+    def claim(self, member: Member) -> Deferred[None] | None:
+        """
+        Make a reserved name the member's across the cluster.
+
+        @return: L{None} when it is theirs already (always, in one process);
+            otherwise a Deferred that fires once it is, or fails with
+            L{NameTaken} (the reservation is then dropped).
+        """
+        pending = self.bus.claim(member)
+        if pending is not None:
+            pending.addErrback(self._unclaimed, member)
+        return pending
+
+    def _unclaimed(self, failure, member: Member):
+        if self._names.get(member.key) is member:
+            del self._names[member.key]
+        return failure
+
+    def join(self, member: Member, raw_group: str, now: float) -> Deferred[None] | None:
         """
         Let a member with a reserved name in, with their group.
 
+        @return: L{None} once in (always, in one process); otherwise a
+            Deferred for the moment they are, in the room's one order.
         @raise RuleError: the group is invalid.
         """
         member.group = normalize_group(raw_group)
+        return self.bus.join(member, now)
+
+    def applied_join(self, member: Member, now: float) -> None:
+        """The bus says: C{member} is in now."""
+        present = self._present
+        if member in present:
+            return
+        present[member] = None
+        online = len(present)
         fanout = self.fanout
+        if member.node is not None:
+            self._remote[member.key] = member
+            fanout.broadcast(events.Joined(now, member.name, member.group, online, self.capacity))
+            return
         fanout.add(member)
-        online = len(fanout)
         fanout.direct(member, events.Registered(member.name, member.group, online, self.capacity))
         if self.history is not None:
             # Right after the confirmation, before anything live.
@@ -164,25 +252,40 @@ class Room:
         Take a member (or a half-registered name) out; the others are told (who
         removed them, C{by}, and C{why}, if an operator did).
         """
-        if self._names.get(member.key) is member:
-            del self._names[member.key]
-        if member not in self.fanout:
-            return
-        self.fanout.remove(member)
-        self.moderation.left(member.key)
+        names = self._names
+        if names.get(member.key) is member:
+            del names[member.key]
+        if member.pending is not None and names.get(member.pending) is member:
+            del names[member.pending]
+        left = None
+        if member in self._present:
+            del self._present[member]
+            self.fanout.remove(member)
+            self.moderation.left(member.key)
+            if self._closing:
+                self._log_leave(member, reason)
+            else:
+                left = events.Left(now, member.name, member.group, 0, 0, by, why, minutes)
+        self.bus.leave(member, now, reason, left)
+
+    def applied_leave(self, member: Member, left: events.Left, reason: str = "") -> None:
+        """
+        The bus says: C{member} has left (or their node is gone), as C{left}
+        tells (the counts in it are this room's to fill in).
+        """
+        if member.node is not None:
+            if member not in self._present:
+                return
+            del self._present[member]
+            if self._remote.get(member.key) is member:
+                del self._remote[member.key]
         if not self._closing:
-            self.fanout.broadcast(
-                events.Left(
-                    now,
-                    member.name,
-                    member.group,
-                    len(self.fanout),
-                    self.capacity,
-                    by,
-                    why,
-                    minutes,
-                )
-            )
+            left.online, left.max = len(self._present), self.capacity
+            self.fanout.broadcast(left)
+        if member.node is None:
+            self._log_leave(member, reason)
+
+    def _log_leave(self, member: Member, reason: str) -> None:
         self.journal.info(
             "left: {name} ({group}) from {peer}: {reason}",
             name=member.name,
@@ -201,11 +304,17 @@ class Room:
             left = self.moderation.muted(member.key, now)
             if left:
                 raise Muted(messages.MUTED, minutes=minutes_left(now + left, now))
-        text = clean(text)
+        self.bus.say(member, clean(text), now)
+
+    def applied_say(self, member: Member, text: str, now: float) -> None:
+        """The bus says: C{member} said C{text} to everyone."""
         event = events.Public(now, member.name, member.group, text)
-        self.fanout.broadcast(event, exclude=member)
         if self.history is not None:
             self.history.record(event)
+        if member.node is not None:
+            self.fanout.broadcast(event)
+            return
+        self.fanout.broadcast(event, exclude=member)
         self.journal.info("public {name}: {text}", name=member.name, text=text)
 
     def whisper(self, member: Member, raw_target: str, text: str, now: float) -> None:
@@ -222,8 +331,22 @@ class Room:
         if target is member:
             raise NoSuchUser(messages.THAT_IS_YOU)
         text = clean(text)
-        self.fanout.direct(target, events.Private(now, member.name, member.group, text))
+        if target.node is None:
+            self.fanout.direct(target, events.Private(now, member.name, member.group, text))
+        else:
+            self.bus.whisper(member, target, text, now)
         self.fanout.direct(member, events.PrivateSent(now, target.name, text))
+
+    def show(self, member: Member) -> None:
+        """A member of another node is here, without a word (a roster rebuilt)."""
+        if member not in self._present:
+            self._present[member] = None
+            self._remote[member.key] = member
+
+    def hide(self, member: Member) -> None:
+        """A member of another node is out of reach, without a word (the room is split)."""
+        if self._present.pop(member, 0) is None and self._remote.get(member.key) is member:
+            del self._remote[member.key]
 
     def rename(self, member: Member, raw_name: str, now: float) -> None:
         """
@@ -235,16 +358,48 @@ class Room:
         key = name_key(name)
         if name == member.name:
             raise NameTaken(messages.ALREADY_CALLED, name=name)
-        holder = self._names.get(key)
+        holder = self._names.get(key) or self._remote.get(key)
         if holder is not None and holder is not member:
             raise NameTaken(messages.NAME_TAKEN, name=name)
-        old = member.name
-        self.moderation.renamed(member.key, key)
-        del self._names[member.key]
+        if member.pending is not None:
+            raise NameTaken(messages.RENAME_UNDER_WAY)
+        if key != member.key:
+            self._names[key] = member
+            member.pending = key
+        self.bus.rename(member, name, now)
+
+    def applied_rename(self, member: Member, name: str, now: float) -> None:
+        """The bus says: C{member} is called C{name} now."""
+        old, key = member.name, name_key(name)
+        if key != member.key:
+            self.moderation.renamed(member.key, key)  # a mute follows the person
+        if member.node is not None:
+            if self._remote.get(member.key) is member:
+                del self._remote[member.key]
+            member.name, member.key = name, key
+            if member in self._present:
+                self._remote[key] = member
+                self.fanout.broadcast(events.Renamed(now, old, name))
+            return
+        names = self._names
+        if key != member.key and names.get(member.key) is member:
+            del names[member.key]
+        if member.pending == key:
+            member.pending = None
+        names[key] = member
         member.name, member.key = name, key
-        self._names[key] = member
-        self.fanout.broadcast(events.Renamed(now, old, name))
-        self.journal.info("renamed: {old} is now {new}", old=old, new=name)
+        if member in self._present:
+            self.fanout.broadcast(events.Renamed(now, old, name))
+            self.journal.info("renamed: {old} is now {new}", old=old, new=name)
+
+    def rename_refused(self, member: Member, name: str) -> None:
+        """The bus says: C{name} was taken elsewhere first; the member keeps theirs."""
+        key = member.pending
+        member.pending = None
+        if key is not None and self._names.get(key) is member:
+            del self._names[key]
+        if member in self._present:
+            self.fanout.direct(member, events.Error(Text(messages.NAME_TAKEN, name=name)))
 
     def notify(self, member: Member, event: Event) -> None:
         """An event for one member only (a reply, an error), in order with their traffic."""

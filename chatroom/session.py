@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from twisted.python.failure import Failure
+
 from chatroom import commands, events, i18n, messages
 from chatroom.catalog import Catalog
 from chatroom.events import Event, Text
@@ -24,7 +26,7 @@ from chatroom.names import RuleError
 from chatroom.room import Member, Room
 from chatroom.text import clean
 
-_NAME, _GROUP, _CHAT, _DONE = range(4)
+_NAME, _GROUP, _CHAT, _DONE, _WAIT = range(5)
 
 
 class Session:
@@ -46,6 +48,7 @@ class Session:
         "_peer",
         "_state",
         "_flood",
+        "_held",
     )
 
     def __init__(
@@ -73,6 +76,9 @@ class Session:
         self._peer = peer
         self._state = _NAME
         self._flood = flood
+        # Lines that came while the cluster answered a claim or a join (a
+        # client pipelining "name\ngroup\n"): handled, in order, after it.
+        self._held: list[tuple[str, float]] = []
 
     @property
     def joined(self) -> bool:
@@ -150,6 +156,9 @@ class Session:
                 return
         elif state == _DONE:
             return
+        elif state == _WAIT:
+            self._held.append((line, now))
+            return
         elif line[:1] != "/":
             if state == _NAME:
                 self._choose_name(line)
@@ -207,23 +216,69 @@ class Session:
             self.member = self.room.reserve(
                 line, self._send, self._removed, self._peer, self.audience
             )
+            pending = self.room.claim(self.member)
         except RuleError as e:
             self.error(e.text)
             self.reply(events.Prompt("name"))
             return
+        if pending is None:
+            self._named()
+        else:
+            self._wait(pending, self._named, self._unnamed)
+
+    def _named(self, _: object = None) -> None:
         self._state = _GROUP
         self.reply(events.Prompt("group"))
 
+    def _unnamed(self, failure) -> None:
+        failure.trap(RuleError)
+        self.member = None
+        self._state = _NAME
+        self.error(failure.value.text)
+        self.reply(events.Prompt("name"))
+
     def _choose_group(self, line: str, now: float) -> None:
         try:
-            self.room.join(self.member, line, now)
+            pending = self.room.join(self.member, line, now)
         except RuleError as e:
             self.error(e.text)
             self.reply(events.Prompt("group"))
             return
+        if pending is None:
+            self._joined()
+        else:
+            self._wait(pending, self._joined, None)
+
+    def _joined(self, _: object = None) -> None:
         self._state = _CHAT
         if self.on_join is not None:
             self.on_join()
+
+    def _wait(self, pending, done, failed) -> None:
+        """
+        The cluster answers later: hold this person's lines until it does,
+        then go on as if it had answered at once.
+        """
+        self._state = _WAIT
+
+        def answered(result):
+            if self._state != _WAIT:
+                return None  # the connection went meanwhile
+            if isinstance(result, Failure):
+                failed(result)
+            else:
+                done()
+            held, self._held = self._held, []
+            # Already counted against the flood limit when they came.
+            flood, self._flood = self._flood, None
+            try:
+                for line, when in held:
+                    self.line_received(line, when)
+            finally:
+                self._flood = flood
+            return None
+
+        pending.addBoth(answered)
 
     def _flooded(self, verdict: int, now: float) -> None:
         if verdict == FloodGuard.WARN:

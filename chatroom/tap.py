@@ -8,6 +8,7 @@ reactor as an argument so tests can hand it a fake one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from twisted.application.internet import StreamServerEndpointService
@@ -16,6 +17,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from chatroom import __version__, i18n
+from chatroom.cluster.link import parse_url
 from chatroom.fanout import Fanout
 from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
@@ -170,6 +172,29 @@ class Options(usage.Options):
             _count0,
         ],
         [
+            "redis",
+            None,
+            None,
+            "Share the room with other chatroom processes (nodes) through this Redis: "
+            "redis://[[user]:password@]host[:port][/db] or unix:/path/to/redis.sock[?db=N]. "
+            "Without it this process is the whole room. See docs/cluster.md.",
+        ],
+        [
+            "cluster-ttl",
+            None,
+            10.0,
+            "With --redis: seconds after which a node that stopped answering is taken for "
+            "dead (its members are announced as gone, their names freed).",
+            _number(float, 0.3, "a number of seconds of at least 0.3"),
+        ],
+        [
+            "node-id",
+            None,
+            None,
+            "With --redis: this node's name in the cluster and its log "
+            "(letters, digits, _ and -; default: host-pid-random).",
+        ],
+        [
             "shutdown-grace",
             None,
             _DEFAULTS.shutdown_grace,
@@ -246,6 +271,16 @@ class Options(usage.Options):
         print(f"chatroom {__version__}")
         raise SystemExit(0)
 
+    def postOptions(self) -> None:
+        if self["redis"] is not None:
+            try:
+                self["redis-address"] = parse_url(self["redis"])
+            except ValueError as e:
+                raise usage.UsageError(f"--redis: {e}") from None
+        node = self["node-id"]
+        if node is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", node):
+            raise usage.UsageError("--node-id: 1-64 letters, digits, _ and - only")
+
     def settings(self) -> Settings:
         return Settings(
             max_clients=self["max-clients"],
@@ -272,15 +307,29 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if reactor is None:
         from twisted.internet import reactor
     settings = options.settings()
+    top = MultiService()
+    bus = None
+    if options["redis"] is not None:
+        from chatroom.cluster.node import RedisBus
+
+        bus = RedisBus(
+            reactor,
+            options["redis-address"],
+            settings.max_clients,
+            ttl=options["cluster-ttl"],
+            node_id=options["node-id"],
+        )
+        # Added first, stopped last: the goodbyes here, then the one to the cluster.
+        bus.setServiceParent(top)
     room = Room(
         settings.max_clients,
         Fanout(schedule=lambda flush: reactor.callLater(0, flush)),
         Journal(schedule=lambda flush: reactor.callLater(DELAY, flush)),
         make_history(settings.history),
         Moderation(options["op-password"]),
+        bus,
     )
     factory = ChatFactory(room, settings, reactor, line_audience(options["lang"]))
-    top = MultiService()
     # Added first, stopped last: the listener closes before the goodbyes.
     ChatService(factory).setServiceParent(top)
     endpoint = TunedEndpoint(serverFromString(reactor, options["port"]))

@@ -1,0 +1,530 @@
+# -*- test-case-name: tests.test_cluster_node -*-
+"""
+The Redis bus: this process as one node of a room spread over several.
+
+Every operation that all members must see in one order (join, leave, public
+message, rename) is published on the room's one channel, and every node,
+this one included, applies it when it comes back: Redis delivers a channel's
+messages to each subscriber in the order it received them, so every member
+on every node sees one order.  A private message is published on the target
+node's own channel only: never stored in a key, never logged.
+
+Membership: each node keeps a key alive with a TTL (L{claims.BEAT}) and
+refreshes its names' claims at the same pace.  A node whose key expired is
+announced C{gone} by whichever heartbeat notices first, exactly once; every
+node then says its members have left, and their names are free with the TTL.
+
+When Redis goes (or cuts this node off for reading too slowly), the room is
+I{split}: members here keep talking among themselves (operations apply at
+once, as in one process), each is told once, and the other nodes' members
+are out of reach.  When it returns the node I{heals}: it refreshes its names
+(a name given twice meanwhile goes to the older claim; the other member is
+renamed and told), publishes its roster and asks for everyone else's, and
+tells its members the room is whole again.  What was said across the split
+is lost: Redis pub/sub is at-most-once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import secrets
+import socket
+from typing import TYPE_CHECKING
+
+from twisted.application.service import Service
+from twisted.internet import defer, task
+from twisted.logger import Logger
+
+from chatroom import events, messages
+from chatroom.cluster import claims, wire
+from chatroom.cluster.claims import Claims, claim_value
+from chatroom.cluster.link import Address, Link
+from chatroom.events import Text
+from chatroom.names import NAME_MAX, RuleError, name_key
+from chatroom.room import Member, NameTaken
+
+if TYPE_CHECKING:
+    from chatroom.room import Room
+
+
+def default_node_id() -> str:
+    """host-pid-random: unique, readable in a log, safe in a key name."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:32]
+    return f"{host}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+class RedisBus(Service):
+    """
+    A L{chatroom.cluster.bus.Bus} through Redis, and the service that keeps it.
+
+    @ivar whole: linked to Redis and part of the whole room (else: split).
+    @ivar local: this node's members and registrants, by member id.
+    @ivar nodes: the other nodes' members as last known: node -> id -> member
+        (kept through a split, hidden, to tell who came and went meanwhile).
+    @ivar maxes: each node's --max-clients, from the heartbeat.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        reactor,
+        address: Address,
+        max_clients: int,
+        ttl: float = 10.0,
+        node_id: str | None = None,
+        prefix: str = "chatroom",
+    ) -> None:
+        self.reactor = reactor
+        self.node = node_id or default_node_id()
+        self.max_clients = max_clients
+        self.ttl = ttl
+        self.prefix = prefix
+        self.channel = f"{prefix}:room"
+        self.link = Link(
+            reactor,
+            address,
+            [self.channel, self._inbox(self.node)],
+            self._received,
+            self._changed,
+            ping_timeout=max(ttl / 3, 0.5),
+        )
+        self.claims = Claims(self.link, prefix, int(ttl * 1000))
+        self.room: Room | None = None
+        self.whole = False
+        self.local: dict[str, Member] = {}
+        self.nodes: dict[str, dict[str, Member]] = {}
+        self.maxes: dict[str, int] = {}
+        self._serial = itertools.count(1)
+        self._joining: dict[str, defer.Deferred[None]] = {}
+        self._leaving: dict[str, tuple[Member, str]] = {}
+        self._told_split = False
+        self._generation = 0  # bumped by each connection, so a stale heal stops
+        self._beat = task.LoopingCall(self._heartbeat)
+        self._beat.clock = reactor
+
+    def _inbox(self, node: str) -> str:
+        return f"{self.prefix}:node:{node}"
+
+    # The service
+
+    def startService(self) -> None:
+        super().startService()
+        self.log.info(
+            "cluster node {node}: connecting to Redis {address}",
+            node=self.node,
+            address=str(self.link.address),
+        )
+        self.link.start()
+        self._beat.start(self.ttl / 3, now=False)
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        """Say this node's members are gone (everyone else is told), free the names."""
+        super().stopService()
+        if self._beat.running:
+            self._beat.stop()
+        if self.link.up:
+            try:
+                yield self.link.eval(
+                    claims.BYE,
+                    [f"{self.prefix}:nodes"],
+                    [self.node, self.prefix, self.channel],
+                )
+                yield self.claims.release_all()
+            except Exception as e:  # Redis went away meanwhile: the TTL frees the names
+                self.log.warn("cluster node {node}: goodbye failed: {why}", node=self.node, why=e)
+        yield self.link.stop()
+
+    # What the room asks (see chatroom.cluster.bus.Bus)
+
+    def attach(self, room: Room) -> None:
+        self.room = room
+        room.capacity = self.max_clients
+
+    def claim(self, member: Member) -> defer.Deferred[None] | None:
+        member.id = f"{self.node}.{next(self._serial)}"
+        self.local[member.id] = member
+        value = claim_value(self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1]))
+        if not self.whole:
+            self.claims.held[member.key] = value  # settled when Redis is back
+            return None
+        claimed = self.claims.claim(member.key, value)
+        claimed.addCallbacks(
+            self._claimed, self._claim_failed, callbackArgs=(member,), errbackArgs=(member,)
+        )
+        return claimed
+
+    def _claimed(self, won: bool, member: Member) -> None:
+        if not won:
+            self.local.pop(member.id, None)
+            raise NameTaken(messages.NAME_TAKEN, name=member.name)
+
+    def _claim_failed(self, failure, member: Member) -> None:
+        # Redis went away mid-claim: the name is ours for now, as anything
+        # claimed while split; the heal settles it.
+        self.claims.held[member.key] = claim_value(
+            self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1])
+        )
+
+    def join(self, member: Member, now: float) -> defer.Deferred[None] | None:
+        if not self.whole:
+            self.room.applied_join(member, now)
+            return None
+        joined: defer.Deferred[None] = defer.Deferred()
+        self._joining[member.id] = joined
+        event = events.Joined(now, member.name, member.group, 0, 0)
+        self._publish(wire.Op("join", self.node, member.id, event)).addErrback(
+            self._apply_here, self._joined_here, member, now
+        )
+        return joined
+
+    def _joined_here(self, member: Member, now: float) -> None:
+        joined = self._joining.pop(member.id, None)
+        if member.id in self.local:
+            self.room.applied_join(member, now)
+        if joined is not None:
+            joined.callback(None)
+
+    def leave(self, member: Member, now: float, reason: str, left: events.Left | None) -> None:
+        self.local.pop(member.id, None)
+        self.claims.release(member.key)
+        if member.pending is not None:
+            self.claims.release(member.pending)
+        if self._joining.pop(member.id, None) is not None and left is None:
+            # The others will see the join: they must see the leave.
+            left = events.Left(now, member.name, member.group, 0, 0)
+        if left is None:
+            return
+        if not self.whole:
+            self.room.applied_leave(member, left, reason)
+            return
+        self._leaving[member.id] = (member, reason)
+        self._publish(wire.Op("leave", self.node, member.id, left)).addErrback(
+            self._apply_here, self._left_here, member.id, left
+        )
+
+    def _left_here(self, id: str, left: events.Left) -> None:
+        member, reason = self._leaving.pop(id, (None, ""))
+        if member is not None:
+            self.room.applied_leave(member, left, reason)
+
+    def say(self, member: Member, text: str, now: float) -> None:
+        if not self.whole:
+            self.room.applied_say(member, text, now)
+            return
+        event = events.Public(now, member.name, member.group, text)
+        self._publish(wire.Op("say", self.node, member.id, event)).addErrback(
+            self._apply_here, self.room.applied_say, member, text, now
+        )
+
+    def rename(self, member: Member, name: str, now: float) -> None:
+        key = name_key(name)
+        if not self.whole or key == member.key:
+            if key != member.key:
+                self.claims.held[key] = self._value(member)
+                self.claims.release(member.key)
+            self._announce_rename(member, name, now)
+            return
+        claimed = self.claims.claim(key, self._value(member))
+        claimed.addCallback(self._rename_claimed, member, name, now)
+        claimed.addErrback(self._apply_here, self._rename_claimed, True, member, name, now)
+
+    def _value(self, member: Member) -> str:
+        return claim_value(self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1]))
+
+    def _rename_claimed(self, won: bool, member: Member, name: str, now: float) -> None:
+        if member.id not in self.local:
+            self.claims.release(name_key(name))  # gone meanwhile
+        elif not won:
+            self.room.rename_refused(member, name)
+        else:
+            old = member.key
+            self._announce_rename(member, name, now)
+            self.claims.release(old)
+
+    def _announce_rename(self, member: Member, name: str, now: float) -> None:
+        if not self.whole:
+            self.room.applied_rename(member, name, now)
+            return
+        event = events.Renamed(now, member.name, name)
+        self._publish(wire.Op("rename", self.node, member.id, event)).addErrback(
+            self._apply_here, self.room.applied_rename, member, name, now
+        )
+
+    def whisper(self, member: Member, target: Member, text: str, now: float) -> None:
+        # Published to the target's node only, and never logged: not even
+        # when it fails (the text would be in the failure).
+        event = events.Private(now, member.name, member.group, text)
+        sent = self._publish(wire.Op("whisper", self.node, target.id, event), target.node)
+        sent.addErrback(lambda failure: None)
+
+    # Talking to Redis
+
+    def _publish(self, op: wire.Op, node: str | None = None) -> defer.Deferred:
+        channel = self.channel if node is None else self._inbox(node)
+        return self.link.publish(channel, wire.encode(op))
+
+    def _apply_here(self, failure, apply, *args) -> None:
+        """Publishing failed (Redis is going): apply here, as while split."""
+        apply(*args)
+
+    def _received(self, channel: str, message: str) -> None:
+        try:
+            op = wire.decode(message)
+        except (wire.BadMessage, RuleError) as e:
+            # Never the message itself: on our own channel it may be private.
+            self.log.warn("cluster: dropped a message on {channel}: {why}", channel=channel, why=e)
+            return
+        try:
+            getattr(self, f"_on_{op.kind}")(op)
+        except Exception:
+            self.log.failure(
+                "cluster: applying a {kind} from {node} failed", kind=op.kind, node=op.node
+            )
+
+    def _on_join(self, op: wire.Op) -> None:
+        event = op.event
+        if op.node == self.node:
+            member = self.local.get(op.id)
+            if member is not None and op.id in self._joining:
+                self._joined_here(member, event.time)
+            return
+        member = Member.remote(op.node, op.id, event.name, event.group)
+        self.nodes.setdefault(op.node, {})[op.id] = member
+        self.room.applied_join(member, event.time)
+
+    def _on_leave(self, op: wire.Op) -> None:
+        if op.node == self.node:
+            self._left_here(op.id, op.event)
+            return
+        member = self.nodes.get(op.node, {}).pop(op.id, None)
+        if member is not None:
+            self.room.applied_leave(member, op.event)
+
+    def _on_say(self, op: wire.Op) -> None:
+        event = op.event
+        if op.node == self.node:
+            member = self.local.get(op.id)
+        else:
+            member = self.nodes.get(op.node, {}).get(op.id)
+        if member is None:  # gone since, or not known yet: the words still count
+            member = Member.remote(op.node, op.id, event.name, event.group)
+        self.room.applied_say(member, event.text, event.time)
+
+    def _on_rename(self, op: wire.Op) -> None:
+        event = op.event
+        if op.node == self.node:
+            member = self.local.get(op.id)
+        else:
+            member = self.nodes.get(op.node, {}).get(op.id)
+        if member is not None:
+            self.room.applied_rename(member, event.new, event.time)
+
+    def _on_whisper(self, op: wire.Op) -> None:
+        member = self.local.get(op.id)
+        if member is not None and self.room.is_present(member):
+            self.room.notify(member, op.event)
+
+    def _on_state(self, op: wire.Op) -> None:
+        if op.node == self.node:
+            return
+        now = self.reactor.seconds()
+        room = self.room
+        if op.max:
+            self.maxes[op.node] = op.max
+            self._update_capacity()
+        known = self.nodes.setdefault(op.node, {})
+        listed = {id: (name, group) for id, name, group in op.members}
+        for id in [id for id in known if id not in listed]:
+            member = known.pop(id)
+            room.applied_leave(member, _left(member, now))
+        for id, (name, group) in listed.items():
+            member = known.get(id)
+            if member is None:
+                member = known[id] = Member.remote(op.node, id, name, group)
+                room.applied_join(member, now)
+                continue
+            room.show(member)
+            if member.name != name:
+                room.applied_rename(member, name, now)
+        if op.hello:
+            self._publish(self._state(hello=False)).addErrback(lambda failure: None)
+
+    def _on_gone(self, op: wire.Op) -> None:
+        if op.node == self.node:
+            # Declared dead (this process stalled past the TTL): say we are here.
+            self.log.warn(
+                "cluster node {node}: the others took us for dead; rejoining", node=self.node
+            )
+            self._beat_once()
+            self._publish(self._state(hello=False)).addErrback(lambda failure: None)
+            return
+        self._drop_node(op.node, "gone")
+
+    def _drop_node(self, node: str, why: str) -> None:
+        members = self.nodes.pop(node, {})
+        self.maxes.pop(node, None)
+        now = self.reactor.seconds()
+        for member in members.values():
+            self.room.applied_leave(member, _left(member, now))
+        self._update_capacity()
+        self.log.info(
+            "cluster: node {node} {why}: {count} members dropped",
+            node=node,
+            why=why,
+            count=len(members),
+        )
+
+    def _state(self, hello: bool) -> wire.Op:
+        room = self.room
+        members = [
+            (member.id, member.name, member.group)
+            for member in self.local.values()
+            if room.is_present(member)
+        ]
+        return wire.Op("state", self.node, members=members, hello=hello, max=self.max_clients)
+
+    # Split and heal
+
+    def _changed(self, up: bool) -> None:
+        self._generation += 1
+        if up:
+            self._heal(self._generation)
+        else:
+            self._split()
+
+    def _split(self) -> None:
+        if not self.whole:
+            return
+        self.whole = False
+        room = self.room
+        hidden = 0
+        for members in self.nodes.values():
+            for member in members.values():
+                room.hide(member)
+                hidden += 1
+        self.maxes = {}
+        self._update_capacity()
+        self.log.warn(
+            "cluster: Redis {address} lost; the room is split "
+            "({count} members elsewhere out of reach)",
+            address=str(self.link.address),
+            count=hidden,
+        )
+        # What was waiting for Redis happens here, as everything now does.
+        now = self.reactor.seconds()
+        for id in list(self._joining):
+            member = self.local.get(id)
+            if member is not None:
+                self._joined_here(member, now)
+        for id, (member, _) in list(self._leaving.items()):
+            self._left_here(id, _left(member, now))
+        self._told_split = True
+        room.announce(Text(messages.SPLIT))
+
+    @defer.inlineCallbacks
+    def _heal(self, generation: int):
+        try:
+            yield self._beat_once()
+            lost = yield self.claims.refresh()
+        except Exception as e:
+            self.log.warn("cluster: Redis {address}: {why}", address=str(self.link.address), why=e)
+            return
+        if generation != self._generation or not self.link.up:
+            return
+        # From here on, everything goes through Redis; the roster published
+        # now is what the others start from.
+        self.whole = True
+        self._update_capacity()
+        try:
+            yield self._publish(self._state(hello=True))
+        except Exception:
+            return  # lost again: the next connection heals
+        self.log.info(
+            "cluster node {node}: Redis {address} connected; {count} nodes in the room",
+            node=self.node,
+            address=str(self.link.address),
+            count=len(self.maxes),
+        )
+        if self._told_split:
+            self._told_split = False
+            self.room.announce(Text(messages.WHOLE))
+        yield self._settle(lost)
+
+    def _heartbeat(self) -> None:
+        if not self.link.up:
+            return
+        self.link.check()
+        self._beat_once().addErrback(lambda failure: None)
+        self.claims.refresh().addCallbacks(self._settle, lambda failure: None)
+
+    def _beat_once(self) -> defer.Deferred:
+        beat = self.link.eval(
+            claims.BEAT,
+            [f"{self.prefix}:nodes"],
+            [self.node, self.max_clients, int(self.ttl * 1000), self.prefix, self.channel],
+        )
+        return beat.addCallback(self._beaten)
+
+    def _beaten(self, reply: list) -> None:
+        pairs = iter(reply)
+        self.maxes = {str(node): int(count) for node, count in zip(pairs, pairs, strict=True)}
+        if self.whole:
+            # A node that vanished without a 'gone' (Redis restarted and forgot it).
+            for node in [node for node in self.nodes if node not in self.maxes]:
+                self._drop_node(node, "no longer in Redis")
+        self._update_capacity()
+
+    def _update_capacity(self) -> None:
+        maxes = self.maxes if self.whole else {}
+        self.room.capacity = sum(maxes.values()) or self.max_clients
+
+    @defer.inlineCallbacks
+    def _settle(self, lost: list[str]):
+        """Names we held that an older claim won while split: rename their holders."""
+        for key in lost:
+            member = self.room.holder(key)
+            if member is None or member.id not in self.local:
+                continue
+            old = member.name
+            new = yield self._free_name(member)
+            if new is None or member.id not in self.local:
+                continue
+            self.log.info(
+                "cluster: name conflict: {old} was claimed earlier elsewhere; {new} here now",
+                old=old,
+                new=new,
+            )
+            self._announce_rename(member, new, self.reactor.seconds())
+            if self.room.is_present(member):
+                self.room.notify(
+                    member, events.Notice(Text(messages.RENAMED_CONFLICT, old=old, new=new))
+                )
+
+    @defer.inlineCallbacks
+    def _free_name(self, member: Member):
+        """The member's name with the first number that is free everywhere."""
+        for n in range(2, 100):
+            suffix = str(n)
+            name = member.name[: NAME_MAX - len(suffix)] + suffix
+            key = name_key(name)
+            if self.room.holder(key) is not None:
+                continue
+            if not self.whole:
+                self.claims.held[key] = self._value(member)
+                return name
+            try:
+                won = yield self.claims.claim(key, self._value(member))
+            except Exception:
+                return None
+            if won:
+                return name
+        return None
+
+
+def _left(member: Member, now: float) -> events.Left:
+    """A leave nobody announced (a node gone, a split): the counts are filled in by the room."""
+    return events.Left(now, member.name, member.group, 0, 0)

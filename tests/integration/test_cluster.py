@@ -1,0 +1,145 @@
+"""
+Several C{twistd chatroom --redis} processes (nodes) and one real Redis acting
+as one room: every protocol rule across nodes, one order for everyone, a node
+killed, Redis stopped and started again, a node too slow to read.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+from chatroom.testing import connect, join, quit_all
+from tests.integration.process import spawn, stop_all
+from tests.integration.redis import RedisServer
+from tests.integration.test_twistd import TWISTD, environment
+
+TTL = "1.5"  # seconds: a dead node is announced within about 2 s
+
+
+@pytest.fixture
+def redis(reactor, tmp_path):
+    server = RedisServer(reactor, tmp_path)
+    pytest_twisted.blockon(defer.ensureDeferred(server.start()))
+    yield server
+    pytest_twisted.blockon(defer.ensureDeferred(server.stop()))
+
+
+@pytest.fixture
+def processes(reactor):
+    started = []
+    yield started
+    pytest_twisted.blockon(defer.ensureDeferred(stop_all(started)))
+
+
+async def start_nodes(reactor, processes, tmp_path, redis, count, *options):
+    """C{count} nodes on their own ports, each linked to Redis and in the room."""
+    nodes = []
+    for n in range(count):
+        argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
+                "--port", r"tcp6:0:interface=\:\:1", "--redis", redis.url,
+                "--cluster-ttl", TTL, "--node-id", f"node{n}", *options]  # fmt: skip
+        child = spawn(reactor, argv, environment(), path=str(tmp_path))
+        processes.append(child)
+        nodes.append(child)
+    ports = []
+    for child in nodes:
+        ports.append(int((await child.expect(r"ChatFactory starting on (\d+)")).group(1)))
+    for child in nodes:
+        await child.expect(r"Redis .* connected")
+    return nodes, ports
+
+
+def stamped(text: str) -> str:
+    return r"^\[\d\d:\d\d:\d\d\] " + text + "$"
+
+
+@pytest_twisted.ensureDeferred
+async def test_threeNodesOneRoom(reactor, processes, tmp_path, redis):
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 3)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    await ala.expect(stamped(r"\* bob \(GL1\) joined \(2/150 online\)"))
+    cyd = await join(reactor, ports[2], "cyd", "GL2")
+    await ala.expect(r"\* cyd \(GL2\) joined \(3/150 online\)")
+    await bob.expect(r"\* cyd \(GL2\) joined \(3/150 online\)")
+
+    # A name is taken on every node, whatever its case.
+    taken = await connect(reactor, ports[1])
+    taken.say("ALA")
+    await taken.expect("^Error: the name ALA is taken; pick another.$")
+
+    ala.say("hello everyone")
+    await bob.expect(stamped(r"ala \(GL3\): hello everyone"))
+    await cyd.expect(stamped(r"ala \(GL3\): hello everyone"))
+
+    ala.say("/msg cyd the password is swordfish")
+    await cyd.expect(stamped(r"\[private\] ala \(GL3\): the password is swordfish"))
+    await ala.expect(stamped(r"\[private to cyd\] the password is swordfish"))
+
+    bob.say("/nick robert")
+    for client in (ala, bob, cyd):
+        await client.expect(stamped(r"\* bob is now known as robert"))
+    taken.say("bob", "GL9")  # free again once renamed
+    await taken.expect("^Hello bob ")
+    for client in (ala, cyd):
+        await client.expect(r"\* bob \(GL9\) joined \(4/150 online\)")
+
+    cyd.say("/online")
+    await cyd.expect(r"^Online \(4/150\): ala \(GL3\), robert \(GL1\), cyd \(GL2\), bob \(GL9\)$")
+
+    # One order for everyone: three senders on three nodes at once.
+    senders = (ala, bob, cyd)
+    for i in range(5):
+        for number, client in enumerate(senders):
+            client.say(f"order {number}.{i}")
+    for client in (*senders, taken):
+        for _ in range(15 if client is taken else 10):
+            await client.expect(r": order \d\.\d$")
+
+    def order(client):
+        return [
+            line.rsplit(" ", 1)[1] for line in client.lines if re.search(r": order \d\.\d$", line)
+        ]
+
+    everything = order(taken)
+    for client in senders:
+        seen = order(client)
+        assert seen == [item for item in everything if item in seen]
+
+    cyd.say("/wyjdz")
+    await cyd.closed
+    await ala.expect(stamped(r"\* cyd \(GL2\) left"))
+    await bob.expect(stamped(r"\* cyd \(GL2\) left"))
+    await quit_all(ala, bob, taken)
+
+    # Private text is nowhere: not in any node's log, not in any Redis key.
+    for child in nodes:
+        assert "swordfish" not in child.output
+    client = await redis.client()
+    keys = await client.keys("*")
+    for key in keys:
+        if (await client.type(key)) == "string":
+            assert "swordfish" not in str(await client.get(key))
+    await client.disconnect()
+
+
+@pytest_twisted.ensureDeferred
+async def test_simultaneousClaimsOneWinner(reactor, processes, tmp_path, redis):
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2)
+    for round in range(5):
+        first, second = await connect(reactor, ports[0]), await connect(reactor, ports[1])
+        await first.expect("^Your name")
+        await second.expect("^Your name")
+        name = f"zed{round}"
+        first.say(name)  # both in the same reactor turn: the claims race in Redis
+        second.say(name.upper())
+        outcomes = []
+        for client in (first, second):
+            line = await client.expect("^(Your lab group|Error: the name)")
+            outcomes.append(line.startswith("Your lab group"))
+        assert sorted(outcomes) == [False, True]
+        await quit_all(first, second)
