@@ -133,3 +133,36 @@ async def test_twistdLangPlWithTheClient(reactor, processes, tmp_path):  # noqa:
 def test_environmentPinsTheLocale():
     """The suite runs in English whatever the developer's locale (conftest)."""
     assert os.environ["LC_ALL"] == "C.UTF-8"
+
+
+@pytest.fixture
+def english_only_server(reactor, monkeypatch):
+    """A line door that offers no other language: what /lang finds on such a server."""
+    monkeypatch.setattr("chatroom.protocol.line_audience", None)
+    handle = pytest_twisted.blockon(defer.ensureDeferred(listen(reactor)))
+    yield handle
+    pytest_twisted.blockon(defer.ensureDeferred(handle.stop()))
+
+
+@pytest_twisted.ensureDeferred
+async def test_polishClientOnAnEnglishOnlyServer(reactor, english_only_server, processes):  # noqa: F811
+    """chatroom-client in Polish still registers, says once that it can't, and chats."""
+    port = english_only_server.port
+    bob = await connect(reactor, port)
+    bob.say("bob", "GL1")
+    await bob.expect(r"^Hello bob ")
+    env = {**os.environ, "LC_ALL": "pl_PL.UTF-8", "NO_COLOR": "1", "TERM": "dumb"}
+    ala = spawn(
+        reactor, python("-m", "chatroom.client", "::1", str(port), "-n", "ala", "-g", "3"), env
+    )
+    processes.append(ala)
+    await ala.expect(r"^Hello ala \(3\), you are in: 2/50 online\. ")
+    await bob.expect(T + r"\* ala \(3\) joined")
+    ala.write("dzień dobry\n")
+    await bob.expect(T + r"ala \(3\): dzień dobry$")
+    await ala.expect(T + r"ty: dzień dobry$")  # the client's own words: Polish
+    ala.close_stdin()
+    assert await ala.wait() == 0
+    assert ala.errors.count("serwer nie obsługuje języka: polski") == 1
+    assert not any(line.startswith(("Error", "Your name")) for line in ala.lines)
+    await quit_all(bob)
