@@ -16,7 +16,7 @@ import sys
 
 from twisted.internet import interfaces, tcp
 from twisted.internet.address import UNIXAddress
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.protocols.policies import TimeoutMixin
@@ -24,12 +24,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chatroom import events, messages, writethrough
-from chatroom.deadlines import Deadlines
+from chatroom.admission import Admission
 from chatroom.events import Text
 from chatroom.fanout import Audience
-from chatroom.limits import AddressLimiter, FloodGuard, address_key
+from chatroom.limits import address_key
 from chatroom.lines import ENGLISH_LINES, line_audience
-from chatroom.moderation import minutes_left
 from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.settings import Settings
@@ -62,7 +61,7 @@ def format_peer(address: object) -> str:
 
 
 @implementer(interfaces.IPushProducer)
-class _OutputGuard:
+class OutputGuard:
     """
     Registered as the transport's producer to learn when a client stops reading.
 
@@ -111,7 +110,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     session: Session | None = None
     _telnet: TelnetFilter | None = None
     _skipped = -1  # bytes of an overlong line skipped so far; -1 when not skipping
-    _guard: _OutputGuard | None = None
+    _guard: OutputGuard | None = None
     _direct = False  # plain TCP and the factory allows it: send() may write through
     _cork: list[bytes] | None = None  # writes held while we handle a chunk
     _closer = None
@@ -127,20 +126,8 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         self._direct = factory.write_through and isinstance(transport, tcp.Connection)
         # Everything said on connecting goes out in one write (see _uncork).
         self._cork = [OFFER] if settings.telnet else []
-        now = factory.clock.seconds()
-        flood = None
-        if settings.rate > 0:
-            flood = FloodGuard(settings.rate, settings.burst, settings.flood_kick, now)
-        self.session = Session(
-            factory.room,
-            self.send,
-            self.close,
-            self.peer,
-            flood=flood,
-            max_line=settings.max_line,
-            on_join=self._joined,
-            audience=factory.audience,
-            audience_for=line_audience,
+        self.session = factory.admission.session(
+            self.send, self.close, self.peer, self._joined, factory.audience, line_audience
         )
         self.session.start()
         self._uncork()
@@ -290,7 +277,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             # registered before the first such write (most connections, all
             # written through, never need one).  Twisted's buffer is empty
             # until then, so nothing is missed.
-            guard = self._guard = _OutputGuard()
+            guard = self._guard = OutputGuard()
             transport.registerProducer(guard, True)
         transport.write(data)
         if guard.paused:
@@ -385,6 +372,10 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
             self.session.end(now, "server shutdown")
         self.close()
 
+    def abort(self) -> None:
+        """Cut the connection off now (a straggler at shutdown)."""
+        self.transport.abortConnection()
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         # The transport has closed (and dropped) its socket; a batch still
         # being delivered may hold lines for us, which write() now ignores.
@@ -462,10 +453,9 @@ class Refusal(Protocol):
 
 class ChatFactory(ServerFactory):
     """
-    Holds the room and the connections, and refuses those over the limits.
-
-    Registering connections count towards C{max_clients} too: the room can't
-    be filled with half-open connections that then all pick names.
+    The line door's factory: builds a protocol for each connection that the
+    L{Admission} (shared with the other doors) lets in, and a one-line
+    refusal for the others.
     """
 
     protocol = ChatProtocol
@@ -478,6 +468,7 @@ class ChatFactory(ServerFactory):
         settings: Settings,
         clock: interfaces.IReactorTime,
         audience: Audience = ENGLISH_LINES,
+        admission: Admission | None = None,
     ) -> None:
         self.room = room
         # What a newcomer reads until they choose otherwise: the server's language.
@@ -485,105 +476,28 @@ class ChatFactory(ServerFactory):
         self.journal = room.journal
         self.settings = settings
         self.clock = clock
-        self.connections: set[ChatProtocol] = set()
         # Decided once: Twisted's internals as send() and close() expect them.
         self.write_through = writethrough.wanted(settings.write_through)
-        self._drained: Deferred[None] | None = None
-        self.addresses = AddressLimiter(
-            settings.max_per_ip, settings.exempt, settings.exempt_loopback
-        )
-        # Registration timeouts share a timer per time slot (see deadlines.py);
-        # TimeoutMixin keeps the per-connection idle timeout, reset by each line.
-        self.registering = Deadlines(
-            clock, settings.register_timeout, lambda protocol: protocol.timeoutConnection()
-        )
+        self.admission = admission if admission is not None else Admission(room, settings, clock)
+        # The admission's, under the names the line door has always used.
+        self.connections = self.admission.connections
+        self.addresses = self.admission.addresses
+        self.registering = self.admission.registering
 
     def buildProtocol(self, addr: interfaces.IAddress) -> Protocol:
         peer = format_peer(addr)
-        key = address_key(getattr(addr, "host", peer))
-        ban = self.room.moderation.banned(key, self.clock.seconds())
-        if ban is not None:
-            minutes = minutes_left(ban.until, self.clock.seconds())
-            self.journal.info(
-                "refused {peer}: banned for {minutes} more minutes (by {by})",
-                peer=peer,
-                minutes=minutes,
-                by=ban.by,
-            )
-            return self._refusal(messages.BANNED_REFUSAL, minutes=minutes)
-        count = len(self.connections)
-        if count >= self.settings.max_clients:
-            self.journal.info(
-                "refused {peer}: room full ({count}/{max})",
-                peer=peer,
-                count=count,
-                max=self.settings.max_clients,
-            )
-            return self._refusal(messages.ROOM_FULL, count=count, max=self.settings.max_clients)
-        if not self.addresses.acquire(key):
-            limit = self.settings.max_per_ip
-            self.journal.info(
-                "refused {peer}: {limit} connections from that address already",
-                peer=peer,
-                limit=limit,
-            )
-            return self._refusal(
-                messages.TOO_MANY_FROM_ADDRESS, count=self.addresses.count(key), limit=limit
-            )
+        key, refused = self.admission.refusal(peer, getattr(addr, "host", peer))
+        if refused is not None:
+            return Refusal(self.audience.render(events.Bye(refused)))
         protocol = self.protocol()
         protocol.factory = self
         protocol.peer = peer
-        protocol.address_key = key
-        self.connections.add(protocol)
-        self.journal.info(
-            "connection from {peer} ({count}/{max})",
-            peer=peer,
-            count=count + 1,
-            max=self.settings.max_clients,
-        )
+        self.admission.enter(protocol, peer, key)
         return protocol
 
-    def _refusal(self, message: messages.Message, **fields: int) -> Refusal:
-        return Refusal(self.audience.render(events.Bye(Text(message, **fields))))
-
     def connectionClosed(self, protocol: ChatProtocol) -> None:
-        if protocol in self.connections:
-            self.connections.discard(protocol)
-            self.addresses.release(protocol.address_key)
-        if self._drained is not None and not self.connections:
-            drained, self._drained = self._drained, None
-            drained.callback(None)
+        self.admission.connectionClosed(protocol)
 
     def shutdown(self) -> Deferred[None]:
-        """
-        Tell everyone the server is stopping and close every connection.
-
-        Fires once all are closed, or after C{shutdown_grace} seconds, when the
-        stragglers (clients not reading) are cut off.
-        """
-        now = self.clock.seconds()
-        self.room.close(now)
-        for protocol in list(self.connections):
-            protocol.shutdown(now)
-        if not self.connections:
-            self.journal.flush()
-            return succeed(None)
-        self._drained = drained = Deferred()
-        timer = self.clock.callLater(self.settings.shutdown_grace, self._abort_all)
-        drained.addBoth(_cancel_timer, timer)
-        drained.addBoth(self._flush_journal)
-        return drained
-
-    def _flush_journal(self, result: object) -> object:
-        self.journal.flush()
-        return result
-
-    def _abort_all(self) -> None:
-        for protocol in list(self.connections):
-            protocol.transport.abortConnection()
-
-
-def _cancel_timer(result: object, timer) -> object:
-    if timer.active():
-        timer.cancel()
-    return result
+        """Tell everyone, at every door, that the server is stopping; see L{Admission}."""
+        return self.admission.shutdown()
