@@ -140,6 +140,9 @@ class Room:
         self._remote: dict[str, Member] = {}  # members on other nodes, by name key
         self._present: dict[Member, None] = {}  # everyone joined, in joining order
         self._closing = False
+        # Live member lists (the browser's sidebar): off until a door wants them.
+        self.live_roster = False
+        self._roster_due = False
 
     @property
     def online(self) -> int:
@@ -227,6 +230,7 @@ class Room:
         if member.node is not None:
             self._remote[member.key] = member
             fanout.broadcast(events.Joined(now, member.name, member.group, online, self.capacity))
+            self._changed()
             return
         fanout.add(member)
         fanout.direct(member, events.Registered(member.name, member.group, online, self.capacity))
@@ -236,6 +240,7 @@ class Room:
         fanout.broadcast(
             events.Joined(now, member.name, member.group, online, self.capacity), exclude=member
         )
+        self._changed()
         self.journal.info(
             "joined: {name} ({group}) from {peer}, {online}/{capacity} online",
             name=member.name,
@@ -282,6 +287,7 @@ class Room:
         if not self._closing:
             left.online, left.max = len(self._present), self.capacity
             self.fanout.broadcast(left)
+            self._changed()
         if member.node is None:
             self._log_leave(member, reason)
 
@@ -342,11 +348,14 @@ class Room:
         if member not in self._present:
             self._present[member] = None
             self._remote[member.key] = member
+            self._changed()
 
     def hide(self, member: Member) -> None:
         """A member of another node is out of reach, without a word (the room is split)."""
-        if self._present.pop(member, 0) is None and self._remote.get(member.key) is member:
-            del self._remote[member.key]
+        if self._present.pop(member, 0) is None:
+            if self._remote.get(member.key) is member:
+                del self._remote[member.key]
+            self._changed()
 
     def rename(self, member: Member, raw_name: str, now: float) -> None:
         """
@@ -380,6 +389,7 @@ class Room:
             if member in self._present:
                 self._remote[key] = member
                 self.fanout.broadcast(events.Renamed(now, old, name))
+                self._changed()
             return
         names = self._names
         if key != member.key and names.get(member.key) is member:
@@ -390,6 +400,7 @@ class Room:
         member.name, member.key = name, key
         if member in self._present:
             self.fanout.broadcast(events.Renamed(now, old, name))
+            self._changed()
             self.journal.info("renamed: {old} is now {new}", old=old, new=name)
 
     def rename_refused(self, member: Member, name: str) -> None:
@@ -447,6 +458,28 @@ class Room:
         text = clean(text)
         self.fanout.broadcast(events.Announcement(now, member.name, text))
         self.journal.info("moderation: {name} announced: {text}", name=member.name, text=text)
+
+    def _changed(self) -> None:
+        """
+        Who is here changed: with L{live_roster} on, everyone gets the new
+        list (a L{events.Roster} the line door doesn't show), at most once a
+        reactor turn however many joined, left or renamed in it.  A full list
+        to everyone is N squared in bytes; coalescing keeps that per turn,
+        not per change.
+        """
+        if not self.live_roster or self._roster_due:
+            return
+        schedule = self.fanout.schedule
+        if schedule is None:
+            self._live_roster()
+        else:
+            self._roster_due = True
+            schedule(self._live_roster)
+
+    def _live_roster(self) -> None:
+        self._roster_due = False
+        if not self._closing:
+            self.fanout.broadcast(self.roster_event(asked=False))
 
     def close(self, now: float) -> None:
         """

@@ -1,7 +1,10 @@
 import time
 
 import pytest
+from twisted.internet import task
 
+from chatroom import events
+from chatroom.fanout import Fanout
 from chatroom.names import InvalidGroup, InvalidName
 from chatroom.room import NameTaken, NoSuchUser, Room
 from chatroom.testing import Recorder
@@ -177,3 +180,53 @@ def test_closeTellsEveryoneAndSilencesLeaves(room):
     room.close(NOW)
     room.leave(ala, NOW, "server shutdown")
     assert b.lines() == ["[14:05:09] * The server is shutting down. Goodbye!"]
+
+
+def test_liveRosterOncePerTurnWhateverTheChanges():
+    """With a browser door, one Roster (not shown on the line door) per turn of changes."""
+    clock = task.Clock()
+    room = Room(10, Fanout(lambda flush: clock.callLater(0, flush)))
+    room.live_roster = True
+    seen: list[events.Event] = []
+
+    class Watching:
+        def render(self, event):
+            seen.append(event)
+            return b"x"
+
+        def pack(self, pieces):
+            return b"".join(pieces)
+
+    watcher = Recorder()
+    room.join(room.reserve("watcher", watcher.send, watcher.close, "t", Watching()), "GL1", 0)
+    for name in ("a", "b", "c"):
+        room.join(room.reserve(name, Recorder().send, lambda: None, "t"), "GL1", 0)
+    clock.advance(0)
+    clock.advance(0)
+    rosters = [event for event in seen if isinstance(event, events.Roster)]
+    assert len(rosters) == 1 and not rosters[0].asked
+    assert [name for name, _ in rosters[0].members] == ["watcher", "a", "b", "c"]
+    seen.clear()
+    clock.advance(0)
+    assert not seen  # nothing changed, nothing sent
+
+
+def test_noLiveRosterWithoutABrowserDoor():
+    """A line-only server pays nothing: no Roster is even built."""
+    clock = task.Clock()
+    room = Room(10, Fanout(lambda flush: clock.callLater(0, flush)))
+    seen: list[events.Event] = []
+
+    class Watching:
+        def render(self, event):
+            seen.append(event)
+            return b""
+
+        def pack(self, pieces):
+            return b"".join(pieces)
+
+    room.join(room.reserve("a", Recorder().send, lambda: None, "t", Watching()), "GL1", 0)
+    room.join(room.reserve("b", Recorder().send, lambda: None, "t"), "GL1", 0)
+    clock.advance(0)
+    clock.advance(0)
+    assert seen and not any(isinstance(event, events.Roster) for event in seen)
