@@ -72,6 +72,10 @@ LINE_TOO_LONG = Message(
 STREAM_TOO_LONG = Message(
     "more than {limit} bytes without a newline; closing the connection.", count="limit"
 )
+MESSAGE_TOO_LONG = Message(
+    "a message of more than {limit} bytes; closing the connection.", count="limit"
+)
+BINARY_MESSAGE = Message("binary messages are not understood; send text, one line a message.")
 FLOODING = Message(
     "slow down: at most {rate:g} lines a second (bursts of {burst}); lines over that are dropped.",
     count="burst",

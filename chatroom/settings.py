@@ -70,3 +70,6 @@ class Settings:
 
     history: int = 50
     """Public messages replayed to each newcomer; 0 turns history off."""
+
+    web_ping: float = 30.0
+    """Seconds between pings to a browser; one unanswered by the next closes it; 0: none."""

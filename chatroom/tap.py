@@ -195,6 +195,22 @@ class Options(usage.Options):
             "(letters, digits, _ and -; default: host-pid-random).",
         ],
         [
+            "web",
+            None,
+            None,
+            "Serve the browser page and its WebSocket here (off unless given): a Twisted "
+            "server endpoint string such as tcp6:8080, or ssl:8443:privateKey=key.pem for "
+            "https and wss. The page is at /, the WebSocket at /ws (docs/web.md).",
+        ],
+        [
+            "web-ping",
+            None,
+            _DEFAULTS.web_ping,
+            "Seconds between WebSocket pings; a browser that hasn't answered by the next "
+            "one is disconnected (0: no pings).",
+            _seconds,
+        ],
+        [
             "shutdown-grace",
             None,
             _DEFAULTS.shutdown_grace,
@@ -227,6 +243,25 @@ class Options(usage.Options):
         super().__init__()
         self["exempt"] = []
         self["op-password"] = None
+        self["web-origin"] = []
+        self["trusted-proxy"] = []
+
+    def opt_web_origin(self, value: str) -> None:
+        """
+        A page origin allowed to open the WebSocket (https://chat.example.org);
+        repeatable. Default: the page's own host.
+        """
+        self["web-origin"].append(value)
+
+    def opt_trusted_proxy(self, value: str) -> None:
+        """
+        A reverse proxy (address or network) whose X-Forwarded-For is believed for
+        browser users; repeatable. From anyone else the header is ignored.
+        """
+        try:
+            self["trusted-proxy"].append(parse_network(value))
+        except ValueError as e:
+            raise usage.UsageError(f"--trusted-proxy: {e}") from None
 
     def opt_exempt(self, value: str) -> None:
         """An address or network --max-per-ip skips (a proxy, a lab behind NAT); repeatable."""
@@ -299,6 +334,7 @@ class Options(usage.Options):
             shutdown_grace=self["shutdown-grace"],
             write_through=not self["no-write-through"],
             history=self["history"],
+            web_ping=self["web-ping"],
         )
 
 
@@ -337,4 +373,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     # Fail at startup if the port can't be had, instead of logging and idling.
     listener._raiseSynchronously = True
     listener.setServiceParent(top)
+    if options["web"]:
+        from chatroom.web.door import WebDoor
+        from chatroom.web.render import web_audience
+        from chatroom.web.site import make_site
+
+        door = WebDoor(room, settings, reactor, factory.admission, web_audience(options["lang"]))
+        site = make_site(door, options["web-origin"], options["trusted-proxy"])
+        web = StreamServerEndpointService(serverFromString(reactor, options["web"]), site)
+        web._raiseSynchronously = True
+        web.setServiceParent(top)
     return top

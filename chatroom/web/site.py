@@ -1,0 +1,235 @@
+# -*- test-case-name: tests.integration.test_web -*-
+"""
+The HTTP side of the browser door: the page at C{/}, its files, and the
+WebSocket at C{/ws}, on one twisted.web L{Site}.
+
+Every response carries a Content-Security-Policy that allows scripts, styles
+and connections from the page's own origin only (no inline script: the page
+shows user text with C{textContent}, and even a slip could run nothing), and
+no cookie is ever set.  The WebSocket's C{Origin} is checked against an
+allow-list before the upgrade, so another site's page can't talk to the room
+with a visitor's browser: refused with 403.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from importlib import resources
+
+from twisted.web import pages, resource, server
+from twisted.web._websocket_impl import serverBootstrap
+from wsproto import ConnectionType
+from wsproto.events import AcceptConnection
+from wsproto.handshake import H11Handshake
+from wsproto.utilities import RemoteProtocolError
+
+from chatroom.limits import IPNetwork, address_key
+from chatroom.protocol import format_peer
+from chatroom.web.door import WebDoor, _Wire
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+_HEADERS = (
+    (b"Content-Security-Policy", CSP.encode()),
+    (b"X-Content-Type-Options", b"nosniff"),
+    (b"Referrer-Policy", b"no-referrer"),
+    (b"X-Frame-Options", b"DENY"),
+    (b"Cache-Control", b"no-cache"),
+)
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
+
+
+class _Request(server.Request):
+    """Every response gets the security headers, whatever resource answers."""
+
+    def process(self) -> None:
+        for name, value in _HEADERS:
+            self.setHeader(name, value)
+        super().process()
+
+
+def _origin(text: str) -> str:
+    return text.strip().rstrip("/").lower()
+
+
+class Origins:
+    """
+    The page origins allowed to open the WebSocket.
+
+    Given none, the page's own: C{http://HOST} or C{https://HOST} for the
+    request's C{Host}.  A request without C{Origin} is not from a browser
+    page (browsers always send it), so it can't be a cross-site request and
+    is let through: command-line clients and the load tool don't send one.
+    """
+
+    def __init__(self, allowed: Iterable[str] = ()) -> None:
+        self.allowed = frozenset(_origin(origin) for origin in allowed)
+
+    def allows(self, origin: bytes | None, host: bytes | None) -> bool:
+        if origin is None:
+            return True
+        text = _origin(origin.decode("latin-1"))
+        if self.allowed:
+            return text in self.allowed
+        if not host:
+            return False
+        own = host.decode("latin-1").strip().lower()
+        return text in (f"http://{own}", f"https://{own}")
+
+
+class Proxies:
+    """
+    Reverse proxies whose C{X-Forwarded-For} is believed.  From anyone else
+    the header is ignored: a browser could claim any address, and the
+    per-address limit would count the lie.
+    """
+
+    def __init__(self, networks: Iterable[IPNetwork] = ()) -> None:
+        self.networks = tuple(networks)
+
+    def trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(address_key(host))
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def client(self, host: str, forwarded: list[bytes]) -> str | None:
+        """
+        The client's address behind a trusted proxy at C{host}: the nearest
+        address in the C{X-Forwarded-For} chain that isn't a trusted proxy.
+        """
+        if not self.networks or not forwarded or not self.trusted(host):
+            return None
+        chain = [
+            part.strip()
+            for header in forwarded
+            for part in header.decode("latin-1").split(",")
+            if part.strip()
+        ]
+        for candidate in reversed(chain):
+            try:
+                ipaddress.ip_address(candidate)
+            except ValueError:
+                return None  # not an address: believe nothing
+            if not self.trusted(candidate):
+                return candidate
+        return chain[0] if chain else None
+
+
+class ChatSocket(resource.Resource):
+    """C{/ws}: checks the origin, asks the admission, then upgrades."""
+
+    isLeaf = True
+
+    def __init__(self, door: WebDoor, origins: Origins, proxies: Proxies) -> None:
+        super().__init__()
+        self.door = door
+        self.origins = origins
+        self.proxies = proxies
+
+    def render_GET(self, request: server.Request) -> bytes | int:
+        headers = request.requestHeaders
+        origin = headers.getRawHeaders(b"origin", [None])[0]
+        if not self.origins.allows(origin, request.getHeader(b"host")):
+            self.door.journal.info(
+                "refused a WebSocket from {origin}: origin not allowed",
+                origin=origin.decode("latin-1", "replace"),
+            )
+            request.setResponseCode(403)
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return b"This origin may not open the chat's WebSocket (see --web-origin).\n"
+        handshake = H11Handshake(ConnectionType.SERVER)
+        raw = [(name, value) for name, values in headers.getAllRawHeaders() for value in values]
+        try:
+            handshake.initiate_upgrade_connection(raw, request.path)
+        except RemoteProtocolError:
+            request.setResponseCode(400)
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return b"This is the chat's WebSocket: connect with a WebSocket client.\n"
+        address = request.getClientAddress()
+        host = getattr(address, "host", "")
+        peer = f"ws {format_peer(address)}"
+        client = self.proxies.client(host, headers.getRawHeaders(b"x-forwarded-for", []))
+        if client is not None:
+            host = client
+            peer = f"ws {address_key(client)} via {format_peer(address)}"
+        protocol = self.door.admit(peer, host)
+        accept = handshake.send(AcceptConnection())
+        wire = _Wire(handshake.connection, serverBootstrap, protocol)
+        channel = request.channel
+        # The HTTP channel's own timeout would fire on a quiet WebSocket: its
+        # reads no longer reset it.  The door has its own timeouts and ping.
+        channel.setTimeout(None)
+        channel._protocolUpgradeForWebsockets(wire)
+        channel.transport.write(accept)
+        protocol.negotiationFinished()
+        return server.NOT_DONE_YET
+
+
+def _static() -> dict[str, tuple[bytes, str]]:
+    """The page's files, read once from the package data."""
+    files = {}
+    for entry in resources.files("chatroom.web").joinpath("static").iterdir():
+        suffix = entry.name[entry.name.rfind(".") :]
+        if entry.is_file() and suffix in _TYPES:
+            files[entry.name] = (entry.read_bytes(), _TYPES[suffix])
+    return files
+
+
+class _File(resource.Resource):
+    """One of the page's files, held in memory (a few kilobytes)."""
+
+    isLeaf = True
+
+    def __init__(self, data: bytes, kind: str) -> None:
+        super().__init__()
+        self.data = data
+        self.kind = kind.encode()
+
+    def render_GET(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", self.kind)
+        return self.data
+
+    def render_HEAD(self, request: server.Request) -> bytes:
+        request.setHeader(b"content-type", self.kind)
+        request.setHeader(b"content-length", b"%d" % len(self.data))
+        return b""
+
+
+class Root(resource.Resource):
+    """C{/} (the page), C{/NAME} for its files, C{/ws}; nothing else, no listings."""
+
+    def __init__(self, socket: ChatSocket) -> None:
+        super().__init__()
+        for name, (data, kind) in _static().items():
+            page = _File(data, kind)
+            self.putChild(name.encode(), page)
+            if name == "index.html":
+                self.putChild(b"", page)
+        self.putChild(b"ws", socket)
+
+    def getChild(self, path: bytes, request: server.Request) -> resource.IResource:
+        return pages.notFound()
+
+
+def make_site(
+    door: WebDoor, origins: Iterable[str] = (), proxies: Iterable[IPNetwork] = ()
+) -> server.Site:
+    """The browser door's HTTP site, ready for any stream server endpoint."""
+    site = server.Site(Root(ChatSocket(door, Origins(origins), Proxies(proxies))))
+    site.requestFactory = _Request
+    site.displayTracebacks = False
+    site.noisy = False
+    return site
