@@ -1,0 +1,260 @@
+"""
+The page in a real browser: Debian's chromium, driven by Selenium through the
+system's chromedriver (nothing is downloaded), against a real
+C{twistd chatroom --web} process, with a TCP user in the same room.
+
+Selenium blocks, so these tests don't run on the test reactor: the server is
+a child process, the TCP user a plain socket, and every wait is for a
+condition, with a deadline.  They fail (not skip) without chromium: CI
+installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+import chatroom
+
+TWISTD = str(Path(sys.executable).with_name("twistd"))
+SOURCE_TREE = Path(chatroom.__file__).resolve().parents[1]
+WAIT = 15.0
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _find(program: str, *candidates: str) -> str:
+    for candidate in (shutil.which(program), *candidates):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail(f"{program} is missing: apt-get install chromium chromium-driver (CI does)")
+
+
+class Server:
+    """C{twistd -n chatroom --port ... --web ...}, its output read line by line."""
+
+    def __init__(self, tmp: Path, port: int = 0, web: int = 0) -> None:
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(SOURCE_TREE)
+        argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
+                "--port", rf"tcp6:{port}:interface=\:\:1",
+                "--web", rf"tcp6:{web}:interface=\:\:1"]  # fmt: skip
+        self.process = subprocess.Popen(
+            argv, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.port = int(self.expect(r"ChatFactory starting on (\d+)").group(1))
+        self.web = int(self.expect(r"Site starting on (\d+)").group(1))
+
+    def _read(self) -> None:
+        for raw in self.process.stdout:
+            self.lines.put(raw.decode("utf-8", "replace"))
+        self.lines.put("")
+
+    def expect(self, pattern: str) -> re.Match[str]:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            self.output.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+            if line == "":
+                break
+        raise AssertionError(f"twistd never said {pattern!r}:\n{''.join(self.output)}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Terminal:
+    """A TCP user, as with nc: a blocking socket and a deadline for each line."""
+
+    def __init__(self, port: int, name: str, group: str = "GL1") -> None:
+        self.sock = socket.create_connection(("::1", port), timeout=WAIT)
+        self.buffer = b""
+        self.seen: list[str] = []
+        self.say(name, group)
+        self.expect(rf"^Hello {re.escape(name)} ")
+
+    def say(self, *lines: str) -> None:
+        self.sock.sendall("".join(line + "\n" for line in lines).encode())
+
+    def expect(self, pattern: str) -> str:
+        deadline = time.monotonic() + WAIT
+        while True:
+            while b"\n" in self.buffer:
+                raw, self.buffer = self.buffer.split(b"\n", 1)
+                line = raw.rstrip(b"\r").decode("utf-8", "replace").lstrip("\ufffd")
+                line = re.sub(r"^[\xff\xfb\xfd\x00]+", "", line)
+                self.seen.append(line)
+                if re.search(pattern, line):
+                    return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line matching {pattern!r}; got {self.seen!r}")
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise AssertionError(f"closed before {pattern!r}; got {self.seen!r}")
+            self.buffer += data.replace(b"\xff\xfb\x00", b"").replace(b"\xff\xfd\x00", b"")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = _find("chromium", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1000,700",
+                     "--lang=en-US"):  # fmt: skip
+        options.add_argument(argument)
+    service = Service(executable_path=_find("chromedriver", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, condition, what: str):
+    return WebDriverWait(driver, WAIT).until(condition, message=what)
+
+
+def log_texts(driver) -> list[str]:
+    return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#log li")]
+
+
+def roster(driver) -> list[str]:
+    return [
+        item.find_element(By.CSS_SELECTOR, ".name").text
+        for item in driver.find_elements(By.CSS_SELECTOR, "#roster li")
+    ]
+
+
+def no_alert(driver) -> None:
+    try:
+        alert = driver.switch_to.alert
+    except NoAlertPresentException:
+        return
+    raise AssertionError(f"a script from user text ran: alert {alert.text!r}")
+
+
+def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
+    server = Server(tmp_path)
+    nc = None
+    try:
+        nc = Terminal(server.port, "nc_user", "<i>GL</i>")
+        browser.get(f"http://[::1]:{server.web}/")
+        # The form, with the server's error beside the field, shown as text.
+        browser.find_element(By.ID, "name").send_keys(XSS)
+        browser.find_element(By.ID, "group").send_keys("GL2")
+        browser.find_element(By.ID, "enter").click()
+        error = wait(
+            browser,
+            lambda d: d.find_element(By.ID, "name-error").text,
+            "an error beside the name field",
+        )
+        assert "<" in error
+        name = browser.find_element(By.ID, "name")
+        name.clear()
+        name.send_keys("Ola", Keys.ENTER)
+        wait(browser, lambda d: d.find_element(By.ID, "chat").is_displayed(), "the chat view")
+        nc.expect(r"\* Ola \(GL2\) joined")
+        wait(browser, lambda d: roster(d) == ["nc_user", "Ola"], "both in the online list")
+        assert browser.find_element(By.ID, "count").text == "2/50"
+
+        # Both ways, and user text stays text.
+        line = browser.find_element(By.ID, "line")
+        line.send_keys("hello from the browser", Keys.ENTER)
+        nc.expect(r"Ola \(GL2\): hello from the browser$")
+        nc.say(XSS)
+        wait(browser, lambda d: any(XSS in text for text in log_texts(d)), "the XSS line")
+        assert not browser.find_elements(By.CSS_SELECTOR, "#log img")
+        assert "<i>GL</i>" in browser.find_element(By.ID, "roster").text
+        no_alert(browser)
+        nc.say("/msg Ola just for you")
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#log .private"), "private")
+        # Up recalls the last line sent.
+        line.send_keys(Keys.ARROW_UP)
+        assert line.get_attribute("value") == "hello from the browser"
+        line.clear()
+
+        # The roster follows people coming and going.
+        other = Terminal(server.port, "ewa")
+        wait(browser, lambda d: roster(d) == ["nc_user", "Ola", "ewa"], "ewa in the list")
+        other.say("/quit")
+        wait(browser, lambda d: roster(d) == ["nc_user", "Ola"], "ewa gone from the list")
+        other.close()
+
+        # Polish labels, and the page has the server speak Polish too (/lang).
+        errors = len(browser.find_elements(By.CSS_SELECTOR, "#log .error"))
+        browser.find_element(By.ID, "lang").click()
+        assert browser.find_element(By.CSS_SELECTOR, "#say button[type=submit]").text == "Wyślij"
+        line.send_keys("/online", Keys.ENTER)
+        wait(browser, lambda d: any("W pokoju (2 osoby z 50)" in t for t in log_texts(d)), "pl")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#log .error")) == errors
+        browser.find_element(By.ID, "lang").click()
+        line.send_keys("/online", Keys.ENTER)
+        wait(browser, lambda d: any("Online (2/50)" in t for t in log_texts(d)), "back to en")
+
+        # A phone-sized window: nothing wider than the screen.
+        browser.set_window_size(375, 700)
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        browser.set_window_size(1000, 700)
+
+        shot = tmp_path / "web.png"
+        browser.save_screenshot(str(shot))
+        print(f"screenshot: {shot}")
+
+        # A restart: the page says so, reconnects and rejoins as Ola (GL2).
+        nc.close()
+        nc = None
+        port, web = server.port, server.web
+        server.stop()
+        wait(browser, lambda d: "reconnect" in d.find_element(By.ID, "status").text, "lost")
+        server = Server(tmp_path, port, web)
+        nc = Terminal(server.port, "nc_user")
+        server.expect(r"joined: Ola \(GL2\)")
+        nc.say("/online")
+        assert "Ola (GL2)" in nc.expect(r"^Online \(")
+        nc.say("after the restart")
+        wait(
+            browser,
+            lambda d: any("after the restart" in text for text in log_texts(d)),
+            "a line after the restart",
+        )
+        no_alert(browser)
+    finally:
+        if nc is not None:
+            nc.close()
+        server.stop()
