@@ -6,12 +6,17 @@ killed, Redis stopped and started again, a node too slow to read.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 
 import pytest
 import pytest_twisted
 from twisted.internet import defer
 
+from chatroom.cluster import wire
+from chatroom.cluster.wire import encode as encode_op
+from chatroom.events import Private, from_fields, to_fields
 from chatroom.testing import connect, join, quit_all
 from tests.integration.process import spawn, stop_all
 from tests.integration.redis import RedisServer
@@ -143,3 +148,118 @@ async def test_simultaneousClaimsOneWinner(reactor, processes, tmp_path, redis):
             outcomes.append(line.startswith("Your lab group"))
         assert sorted(outcomes) == [False, True]
         await quit_all(first, second)
+
+
+@pytest_twisted.ensureDeferred
+async def test_killedNodeAnnouncedAndItsNamesFreed(reactor, processes, tmp_path, redis):
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 3)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    cyd = await join(reactor, ports[2], "cyd", "GL2")
+    for client in (ala, bob):
+        await client.expect(r"\* cyd \(GL2\) joined")
+    nodes[2].kill()  # SIGKILL: no goodbye; only the heartbeat's silence tells
+    await cyd.closed
+    for client in (ala, bob):
+        await client.expect(stamped(r"\* cyd \(GL2\) left"), timeout=float(TTL) * 3)
+    # Exactly once, by whichever node noticed first.
+    await nodes[0].expect(r"node node2 gone: 1 members dropped")
+    await nodes[1].expect(r"node node2 gone: 1 members dropped")
+    again = await join(reactor, ports[0], "cyd", "GL4")
+    await bob.expect(r"\* cyd \(GL4\) joined \(3/100 online\)")
+    await quit_all(ala, bob, again)
+    for client in (ala, bob):
+        assert len([line for line in client.lines if "cyd (GL2) left" in line]) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_redisGoesAndComesBack(reactor, processes, tmp_path, redis):
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    ola = await join(reactor, ports[0], "ola", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    await ala.expect(r"\* bob \(GL1\) joined")
+    await ola.expect(r"\* bob \(GL1\) joined")
+
+    await redis.stop()
+    split = "^The room is split: "
+    for client in (ala, ola, bob):
+        await client.expect(split)
+    # Nobody is disconnected; the people on one node keep talking.
+    ala.say("still here")
+    await ola.expect(stamped(r"ala \(GL3\): still here"))
+    ala.say("/online")
+    await ala.expect(r"^Online \(2/50\): ala \(GL3\), ola \(GL3\)$")
+    # The same name given on both sides of the split: the earlier claim keeps it.
+    eve_a = await join(reactor, ports[0], "eve", "GLA")
+    eve_b = await join(reactor, ports[1], "eve", "GLB")
+
+    await redis.start()
+    whole = "^The room is whole again; "
+    for client in (ala, ola, bob, eve_a, eve_b):
+        await client.expect(whole, timeout=10)
+    await eve_b.expect(
+        "^While the room was split, someone elsewhere took the name eve first; you are now eve2.$"
+    )
+    for client in (ala, bob):
+        await client.expect(stamped(r"\* eve is now known as eve2"))
+    bob.say("/online")
+    await bob.expect(r"^Online \(5/100\): ")
+    ala.say("across again")
+    await bob.expect(stamped(r"ala \(GL3\): across again"))
+    await eve_b.expect(stamped(r"ala \(GL3\): across again"))
+    await quit_all(ala, ola, bob, eve_a, eve_b)
+    for client in (ala, ola, bob):
+        assert len([line for line in client.lines if re.search(split, line)]) == 1
+        assert len([line for line in client.lines if re.search(whole, line)]) == 1
+    await nodes[1].expect(r"name conflict: eve was claimed earlier elsewhere; eve2 here now")
+
+
+@pytest_twisted.ensureDeferred
+async def test_nodeTooSlowToReadIsCutOffAndRecovers(reactor, processes, tmp_path, redis):
+    """
+    Redis cuts off a subscriber that doesn't read (its pub/sub output limit):
+    that node is split from the room like when Redis goes, and heals the same way.
+    """
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    await ala.expect(r"\* bob \(GL1\) joined")
+    control = await redis.client()
+    await control.execute_command("CONFIG", "SET", "client-output-buffer-limit", "pubsub 65536 0 0")
+    os.kill(nodes[1].transport.pid, signal.SIGSTOP)  # node1 stops reading (and everything else)
+    # Private traffic for a member node1 doesn't have: ignored when it is read.
+    event = to_fields(Private(0.0, "x", "x", "." * 60000))
+    junk = encode_op(wire.Op("whisper", "test", "nobody", from_fields(event)))
+    for _ in range(400):  # 24 MB: more than the kernel's socket buffers hold
+        control.publish("chatroom:node:node1", junk)
+    await control.ping()
+    await redis.process.expect("output buffer limits")
+    os.kill(nodes[1].transport.pid, signal.SIGCONT)
+    await nodes[1].expect(r"Redis .* lost; the room is split")
+    await bob.expect("^The room is split: ")
+    await bob.expect("^The room is whole again; ")
+    ala.say("did you miss me")
+    await bob.expect(stamped(r"ala \(GL3\): did you miss me"))
+    await control.disconnect()
+    await quit_all(ala, bob)
+    assert not [line for line in ala.lines if "split" in line]  # node0 never was
+
+
+@pytest_twisted.ensureDeferred
+async def test_stoppedNodeSaysGoodbyeAtOnce(reactor, processes, tmp_path, redis):
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2, "--cluster-ttl", "60")
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    await ala.expect(r"\* bob \(GL1\) joined \(2/100 online\)")
+    nodes[1].signal("TERM")
+    await bob.expect(stamped(r"\* The server is shutting down. Goodbye!"))
+    # twistd ends by re-raising the signal that stopped it, after a clean stop.
+    assert await nodes[1].wait() == -signal.SIGTERM
+    assert "Server Shut Down." in nodes[1].output
+    # Not after the (here, one minute) TTL: the node said goodbye for bob.
+    await ala.expect(stamped(r"\* bob \(GL1\) left"), timeout=5)
+    ala.say("/online")
+    await ala.expect(r"^Online \(1/50\): ala \(GL3\)$")
+    again = await join(reactor, ports[0], "bob", "GL2")  # the name is free at once
+    await quit_all(ala, again)
