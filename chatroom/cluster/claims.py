@@ -28,24 +28,32 @@ from typing import Protocol
 from twisted.internet import defer
 
 CLAIM = """
-local ttl, mode = ARGV[1], ARGV[2]
+local ttl, mode, names = ARGV[1], ARGV[2], ARGV[3]
 local won = {}
 for i, key in ipairs(KEYS) do
-  local mine = ARGV[i + 2]
+  local mine = ARGV[i + 3]
   local held = redis.call('GET', key)
   if (not held) or held == mine or (mode == 'keep' and mine < held) then
     redis.call('SET', key, mine, 'PX', ttl)
+    redis.call('SADD', names, key)
     won[i] = 1
   else
     won[i] = 0
   end
 end
+redis.call('PEXPIRE', names, ttl * 3)
 return won
+"""
+"""
+Claim names (C{KEYS}) with our values (C{ARGV[4:]}): answers 1 (ours) or 0
+for each.  The node's set of names (C{ARGV[3]}) lets whoever buries the node
+free them at once.
 """
 
 RELEASE = """
 for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[i] then redis.call('DEL', key) end
+  if redis.call('GET', key) == ARGV[i + 1] then redis.call('DEL', key) end
+  redis.call('SREM', ARGV[1], key)
 end
 return 0
 """
@@ -58,6 +66,13 @@ for _, id in ipairs(redis.call('HKEYS', nodes)) do
   if redis.call('EXISTS', prefix .. ':alive:' .. id) == 0 then
     -- HDEL inside the script: of all the nodes noticing, exactly one does this.
     redis.call('HDEL', nodes, id)
+    -- Its names are free now, not when their own TTL runs out a moment later.
+    local names = prefix .. ':names:' .. id
+    for _, key in ipairs(redis.call('SMEMBERS', names)) do
+      local held = redis.call('GET', key)
+      if held and string.find(held, ':' .. id .. ':', 1, true) then redis.call('DEL', key) end
+    end
+    redis.call('DEL', names)
     redis.call('PUBLISH', channel, '{"v":1,"op":"gone","node":' .. cjson.encode(id) .. '}')
   end
 end
@@ -65,8 +80,8 @@ return redis.call('HGETALL', nodes)
 """
 """
 A node's heartbeat: it is alive (a key with the TTL) and takes C{max}
-clients; any node whose key has expired is taken off the list and announced
-C{gone} on the room's channel (see L{chatroom.cluster.wire}), exactly once,
+clients; any node whose key has expired is taken off the list, its names
+freed, and announced C{gone} on the room's channel (see L{chatroom.cluster.wire}), exactly once,
 by whichever node's heartbeat noticed first.  Answers every node's max.
 """
 
@@ -101,10 +116,11 @@ class Claims:
         or is claiming (members, registrants, renames under way).
     """
 
-    def __init__(self, redis: Evaluator, prefix: str, ttl: int) -> None:
+    def __init__(self, redis: Evaluator, prefix: str, ttl: int, node: str) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
+        self.names = f"{prefix}:names:{node}"
         self.held: dict[str, str] = {}
 
     def _key(self, name_key: str) -> str:
@@ -113,7 +129,7 @@ class Claims:
     def claim(self, name_key: str, value: str) -> defer.Deferred[bool]:
         """Claim a free name: fires C{True} if it is ours now, C{False} if taken."""
         self.held[name_key] = value
-        won = self.redis.eval(CLAIM, [self._key(name_key)], [self.ttl, "new", value])
+        won = self.redis.eval(CLAIM, [self._key(name_key)], [self.ttl, "new", self.names, value])
         return won.addCallback(self._claimed, name_key, value)
 
     def _claimed(self, won: list[int], name_key: str, value: str) -> bool:
@@ -128,11 +144,11 @@ class Claims:
         value = self.held.pop(name_key, None)
         if value is None:
             return defer.succeed(None)
-        return self.redis.eval(RELEASE, [self._key(name_key)], [value])
+        return self.redis.eval(RELEASE, [self._key(name_key)], [self.names, value])
 
     def release_all(self) -> defer.Deferred:
         held, self.held = self.held, {}
-        return self._batches(RELEASE, held, lambda chunk: [])
+        return self._batches(RELEASE, held, lambda chunk: [self.names])
 
     def refresh(self) -> defer.Deferred[list[str]]:
         """
@@ -140,7 +156,7 @@ class Claims:
         (it restarted).  Fires with the keys we lost to an older claim.
         """
         held = dict(self.held)
-        return self._batches(CLAIM, held, lambda chunk: [self.ttl, "keep"]).addCallback(
+        return self._batches(CLAIM, held, lambda chunk: [self.ttl, "keep", self.names]).addCallback(
             self._lost, held
         )
 

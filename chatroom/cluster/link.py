@@ -161,20 +161,21 @@ class Link:
         self.commands: _Commands | None = None
         self.subscriber: _Subscriber | None = None
         self.up = False
+        self._services: list[ClientService] = []
+
+    def start(self) -> None:
         self._services = [
             ClientService(
-                address.endpoint(reactor),
+                self.address.endpoint(self.reactor),
                 _Factory(self, kind, ready),
                 retryPolicy=RETRY,
-                clock=reactor,
+                clock=self.reactor,
             )
             for kind, ready in (
                 (_Commands, self._commands_ready),
                 (_Subscriber, self._subscriber_ready),
             )
         ]
-
-    def start(self) -> None:
         for service in self._services:
             service.startService()
 

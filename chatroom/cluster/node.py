@@ -91,7 +91,7 @@ class RedisBus(Service):
             self._changed,
             ping_timeout=max(ttl / 3, 0.5),
         )
-        self.claims = Claims(self.link, prefix, int(ttl * 1000))
+        self.claims = Claims(self.link, prefix, int(ttl * 1000), self.node)
         self.room: Room | None = None
         self.whole = False
         self.local: dict[str, Member] = {}

@@ -19,18 +19,9 @@ from chatroom.cluster.wire import encode as encode_op
 from chatroom.events import Private, from_fields, to_fields
 from chatroom.testing import connect, join, quit_all
 from tests.integration.process import spawn, stop_all
-from tests.integration.redis import RedisServer
 from tests.integration.test_twistd import TWISTD, environment
 
 TTL = "1.5"  # seconds: a dead node is announced within about 2 s
-
-
-@pytest.fixture
-def redis(reactor, tmp_path):
-    server = RedisServer(reactor, tmp_path)
-    pytest_twisted.blockon(defer.ensureDeferred(server.start()))
-    yield server
-    pytest_twisted.blockon(defer.ensureDeferred(server.stop()))
 
 
 @pytest.fixture

@@ -1,0 +1,196 @@
+"""
+The Redis bus's logic without Redis: a fake hub stands for the channels and
+the scripts, and a task.Clock for time.  What is checked: operations apply
+when they come back (on every node, in the hub's one order), a claim that
+answers later, the split and the healing, a dead node's members.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer, task
+
+from chatroom import messages
+from chatroom.cluster import claims
+from chatroom.cluster.link import Address, LinkDown
+from chatroom.cluster.node import RedisBus
+from chatroom.fanout import Fanout
+from chatroom.room import Room
+from chatroom.session import Session
+from chatroom.testing import Recorder, en
+
+
+class Hub:
+    """Redis as the nodes see it: channels delivered in one order, names, nodes."""
+
+    def __init__(self) -> None:
+        self.buses: list[RedisBus] = []
+        self.queue: list[tuple[str, str]] = []
+        self.names: dict[str, str] = {}
+        self.taken_next: set[str] = set()
+
+    def deliver(self) -> None:
+        while self.queue:
+            channel, message = self.queue.pop(0)
+            for bus in self.buses:
+                if bus.link.up and channel in bus.link.channels:
+                    bus._received(channel, message)
+
+
+class FakeLink:
+    def __init__(self, hub: Hub, channels: list[str]) -> None:
+        self.hub = hub
+        self.channels = channels
+        self.up = False
+        self.address = Address()
+
+    def publish(self, channel: str, message: str):
+        if not self.up:
+            return defer.fail(LinkDown())
+        self.hub.queue.append((channel, message))
+        return defer.succeed(1)
+
+    def eval(self, script: str, keys: list[str], args: list):
+        if not self.up:
+            return defer.fail(LinkDown())
+        if script == claims.CLAIM:
+            won = []
+            for key, value in zip(keys, args[3:], strict=True):
+                held = self.hub.names.get(key)
+                ok = key not in self.hub.taken_next and (
+                    held in (None, value) or (args[1] == "keep" and value < held)
+                )
+                self.hub.taken_next.discard(key)
+                if ok:
+                    self.hub.names[key] = value
+                won.append(int(ok))
+            return defer.succeed(won)
+        if script == claims.BEAT:
+            pairs = []
+            for bus in self.hub.buses:
+                if bus.link.up:
+                    pairs += [bus.node, bus.max_clients]
+            return defer.succeed(pairs)
+        return defer.succeed(0)
+
+    def check(self) -> None:
+        pass
+
+    def connect(self, bus: RedisBus) -> None:
+        self.up = True
+        bus._changed(True)
+
+    def lose(self, bus: RedisBus) -> None:
+        self.up = False
+        bus._changed(False)
+
+
+def node(hub: Hub, name: str, clock: task.Clock) -> tuple[RedisBus, Room]:
+    bus = RedisBus(clock, Address(), max_clients=10, ttl=3.0, node_id=name)
+    bus.link = FakeLink(hub, bus.link.channels)
+    bus.claims.redis = bus.link
+    room = Room(10, Fanout(None), bus=bus)
+    hub.buses.append(bus)
+    bus.link.connect(bus)
+    hub.deliver()
+    return bus, room
+
+
+def person(room: Room, name: str, clock: task.Clock) -> tuple[Session, Recorder]:
+    out = Recorder()
+    session = Session(room, out.send, out.close, "[::1]:1")
+    session.start()
+    session.line_received(name, clock.seconds())
+    session.line_received("GL1", clock.seconds())
+    return session, out
+
+
+def two_nodes(*people: tuple[int, str]):
+    """Nodes n1 and n2, with C{people} (node index, name) in, their welcome read."""
+    hub, clock = Hub(), task.Clock()
+    nodes = [node(hub, "n1", clock), node(hub, "n2", clock)]
+    sessions = [person(nodes[index][1], name, clock) for index, name in people]
+    hub.deliver()
+    for _, out in sessions:
+        out.lines()
+    return hub, nodes, sessions
+
+
+def test_joinAndSayApplyWhenTheyComeBack():
+    hub, clock = Hub(), task.Clock()
+    bus, room = node(hub, "n1", clock)
+    ala, ala_out = person(room, "ala", clock)
+    assert not ala.joined  # the join went to Redis; it applies when it comes back
+    assert ala_out.lines()[-1] == en(messages.GROUP_PROMPT)
+    ala.line_received("/online", 0.0)  # typed meanwhile: held, answered after the join
+    assert ala_out.lines() == []
+    hub.deliver()
+    assert ala.joined
+    lines = ala_out.lines()
+    assert lines[0].startswith("Hello ala (GL1), you are in: 1/10 online")
+    assert lines[1] == "Online (1/10): ala (GL1)"
+
+
+def test_everyNodeSeesOneOrder():
+    hub, _, people = two_nodes((0, "ala"), (1, "bob"), (0, "cyd"))
+    (ala, ala_out), (bob, bob_out), (_, cyd_out) = people
+    for i in range(3):
+        ala.line_received(f"a{i}", 0.0)
+        bob.line_received(f"b{i}", 0.0)
+    assert ala_out.lines() == cyd_out.lines() == []  # nothing applied before Redis says so
+    hub.deliver()
+    said = [line.split(": ")[1] for line in cyd_out.lines()]
+    assert said == ["a0", "b0", "a1", "b1", "a2", "b2"]
+    assert [line.split(": ")[1] for line in ala_out.lines()] == ["b0", "b1", "b2"]
+    assert [line.split(": ")[1] for line in bob_out.lines()] == ["a0", "a1", "a2"]
+
+
+def test_nameTakenElsewhereAnswersLater():
+    hub, clock = Hub(), task.Clock()
+    bus, room = node(hub, "n1", clock)
+    hub.taken_next.add("chatroom:name:ala")
+    out = Recorder()
+    session = Session(room, out.send, out.close, "[::1]:1")
+    session.start()
+    out.lines()
+    # Pipelined: the claim is refused, so "ola" is the next try, as in one process.
+    session.line_received("ala", 0.0)
+    session.line_received("ola", 0.0)
+    session.line_received("GL2", 0.0)
+    hub.deliver()
+    assert out.lines() == [
+        en(messages.ERROR, text=en(messages.NAME_TAKEN, name="ala")),
+        en(messages.NAME_PROMPT),
+        en(messages.GROUP_PROMPT),
+        "Hello ola (GL2), you are in: 1/10 online. Type /pomoc (/help) for the commands.",
+    ]
+    assert room.holder("ala") is None and bus.local == {session.member.id: session.member}
+
+
+def test_splitAppliesHereAndTellsOnceThenHeals():
+    hub, [(bus1, room1), _], people = two_nodes((0, "ala"), (0, "ola"), (1, "bob"))
+    (ala, ala_out), (_, ola_out), (_, bob_out) = people
+    assert room1.roster() == [("ala", "GL1"), ("ola", "GL1"), ("bob", "GL1")]
+    bus1.link.lose(bus1)
+    bus1.link.lose(bus1)  # a second loss is no second notice
+    assert ala_out.lines() == [en(messages.SPLIT)]
+    assert room1.roster() == [("ala", "GL1"), ("ola", "GL1")]
+    ala.line_received("only here", 0.0)
+    assert ola_out.lines()[-1].endswith("ala (GL1): only here")  # at once, no Redis
+    bus1.link.connect(bus1)
+    hub.deliver()
+    assert ala_out.lines() == [en(messages.WHOLE)]
+    assert room1.roster() == [("ala", "GL1"), ("ola", "GL1"), ("bob", "GL1")]
+    assert bob_out.lines() == []  # nothing changed, so bob's node says nothing
+    ala.line_received("across", 0.0)
+    hub.deliver()
+    assert bob_out.lines()[-1].endswith("ala (GL1): across")
+
+
+def test_goneNodesMembersLeaveAndCapacityShrinks():
+    hub, [(_, room1), (bus2, _)], [(_, ala_out), _] = two_nodes((0, "ala"), (1, "bob"))
+    assert room1.capacity == 20
+    bus2.link.up = False  # killed: it hears nothing more
+    hub.queue.append(("chatroom:room", '{"v":1,"op":"gone","node":"n2"}'))
+    hub.deliver()
+    assert ala_out.lines()[0].endswith("* bob (GL1) left")
+    assert room1.roster() == [("ala", "GL1")] and room1.capacity == 10
