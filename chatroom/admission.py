@@ -55,6 +55,8 @@ class Admission:
         self.clock = clock
         self.journal = room.journal
         self.connections: set[Connection] = set()
+        self.counts = room.counts
+        self.counts.open = self.open_by_door
         self._drained: Deferred[None] | None = None
         self.addresses = AddressLimiter(
             settings.max_per_ip, settings.exempt, settings.exempt_loopback
@@ -82,6 +84,7 @@ class Admission:
                 minutes=minutes,
                 by=ban.by,
             )
+            self.counts.refusals["banned"] += 1
             return "", Text(messages.BANNED_REFUSAL, minutes=minutes)
         count = len(self.connections)
         limit = self.settings.max_clients
@@ -89,6 +92,7 @@ class Admission:
             self.journal.info(
                 "refused {peer}: room full ({count}/{max})", peer=peer, count=count, max=limit
             )
+            self.counts.refusals["full"] += 1
             return "", Text(messages.ROOM_FULL, count=count, max=limit)
         if not self.addresses.acquire(key):
             limit = self.settings.max_per_ip
@@ -97,6 +101,7 @@ class Admission:
                 peer=peer,
                 limit=limit,
             )
+            self.counts.refusals["per_address"] += 1
             return key, Text(
                 messages.TOO_MANY_FROM_ADDRESS, count=self.addresses.count(key), limit=limit
             )
@@ -106,12 +111,22 @@ class Admission:
         """Count an admitted connection (its address was counted by L{refusal})."""
         connection.address_key = key
         self.connections.add(connection)
+        door = getattr(connection, "wire", "line")
+        self.counts.connections[door] = self.counts.connections.get(door, 0) + 1
         self.journal.info(
             "connection from {peer} ({count}/{max})",
             peer=peer,
             count=len(self.connections),
             max=self.settings.max_clients,
         )
+
+    def open_by_door(self) -> dict[str, int]:
+        """Connections open now, by door (their C{wire}): read at scrape time only."""
+        counts = dict.fromkeys(self.counts.connections, 0)
+        for connection in self.connections:
+            door = getattr(connection, "wire", "line")
+            counts[door] = counts.get(door, 0) + 1
+        return counts
 
     def session(
         self,

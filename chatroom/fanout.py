@@ -77,6 +77,10 @@ class Fanout:
         # Where in the current batch a member joined or left.
         self._joined: dict[Recipient, int] = {}
         self._left: dict[Recipient, int] = {}
+        # For the metrics: events delivered (one per recipient) and bytes
+        # handed to the doors, added up per write group, never per recipient.
+        self.delivered = 0
+        self.sent_bytes = 0
 
     def __len__(self) -> int:
         return len(self._members)
@@ -139,7 +143,7 @@ class Fanout:
             if (piece := render(event))
         ]
         if own:
-            self._send(member, member.audience.pack(own))
+            self._send(member, member.audience.pack(own), len(own))
 
     def broadcast(self, event: Event, exclude: Recipient | None = None) -> None:
         """Queue C{event} for every member except C{exclude}."""
@@ -173,7 +177,7 @@ class Fanout:
             render = audience.render
             pieces = [piece for event in events if (piece := render(event))]
             if pieces:
-                self._send(member, audience.pack(pieces))
+                self._send(member, audience.pack(pieces), len(pieces))
         else:
             self._batch.extend((event, None, member) for event in events)
 
@@ -212,6 +216,11 @@ class Fanout:
                 if not data:
                     continue
                 data = audience.pack([data])
+                reached = len(members)
+                if excluded is not None and excluded.audience is audience:
+                    reached -= 1
+                self.delivered += reached
+                self.sent_bytes += reached * len(data)
                 for member in members:
                     if member is not excluded:
                         try:
@@ -244,6 +253,12 @@ class Fanout:
             if not pieces:
                 continue
             blob = audience.pack(pieces)
+            current = self._members
+            reached = len(members) - sum(
+                1 for member in special if member.audience is audience and member in current
+            )
+            self.delivered += reached * len(pieces)
+            self.sent_bytes += reached * len(blob)
             for member in members:
                 if member not in special:
                     try:
@@ -271,9 +286,11 @@ class Fanout:
                     if piece:
                         own.append(piece)
             if own:
-                self._send(member, audience.pack(own))
+                self._send(member, audience.pack(own), len(own))
 
-    def _send(self, member: Recipient, data: bytes) -> None:
+    def _send(self, member: Recipient, data: bytes, events: int = 1) -> None:
+        self.delivered += events
+        self.sent_bytes += len(data)
         try:
             member.send(data)
         except Exception:

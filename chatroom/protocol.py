@@ -103,6 +103,7 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
     """
 
     delimiter = b"\r\n"
+    wire = "line"  # the door, for the metrics
 
     factory: ChatFactory
     peer = "?"

@@ -23,6 +23,7 @@ from chatroom.journal import Journal
 from chatroom.lines import ENGLISH_LINES
 from chatroom.moderation import Moderation, minutes_left
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
+from chatroom.stats import Counts
 from chatroom.text import clean
 
 
@@ -132,6 +133,8 @@ class Room:
         self.history = history
         # Operators, bans and mutes; without a password nobody becomes an operator.
         self.moderation = moderation if moderation is not None else Moderation()
+        # What the metrics report (plain integers; see chatroom.stats).
+        self.counts = Counts()
         # Unless told otherwise, the log keeps the fan-out's pace: one event a turn.
         self.journal = journal if journal is not None else Journal(self.fanout.schedule)
         self.bus: Bus = bus if bus is not None else LocalBus()
@@ -233,6 +236,7 @@ class Room:
             self._changed()
             return
         fanout.add(member)
+        self.counts.registrations += 1
         fanout.direct(member, events.Registered(member.name, member.group, online, self.capacity))
         if self.history is not None:
             # Right after the confirmation, before anything live.
@@ -451,6 +455,7 @@ class Room:
             member, now, f"{'banned' if minutes else 'kicked'} by {by.name}", by.name, why, minutes
         )
         self.fanout.release(member)
+        self.counts.disconnected("kicked")
         member.close()
 
     def announcement(self, member: Member, text: str, now: float) -> None:

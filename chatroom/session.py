@@ -168,6 +168,7 @@ class Session:
         self._command(line, now)
 
     def _say(self, line: str, now: float) -> None:
+        self.room.counts.received["public"] += 1
         try:
             self.room.say(self.member, line, now)
         except RuleError as e:  # muted
@@ -192,6 +193,8 @@ class Session:
         word, _, args = line[1:].partition(" ")
         word = clean(word)
         command = commands.lookup(word)
+        kind = "private" if command is not None and command.name == "msg" else "command"
+        self.room.counts.received[kind] += 1
         if command is None:
             self.error(messages.UNKNOWN_COMMAND, word=word, help=messages.HELP_COMMAND)
         elif self._state != _CHAT and not command.anytime:
@@ -282,6 +285,7 @@ class Session:
 
     def _flooded(self, verdict: int, now: float) -> None:
         if verdict == FloodGuard.WARN:
+            self.room.counts.flood_notices += 1
             self.error(messages.FLOODING, rate=self._flood.rate, burst=self._flood.burst)
         elif verdict == FloodGuard.KICK:
             self.kick(events.Bye(Text(messages.FLOOD_KICK), error=True), now, "flooding")
@@ -313,5 +317,6 @@ class Session:
         if self._state == _DONE:
             return
         self._state = _DONE
+        self.room.counts.disconnected(reason)
         if self.member is not None:
             self.room.leave(self.member, now, reason)

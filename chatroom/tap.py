@@ -164,6 +164,13 @@ class Options(usage.Options):
             _seconds,
         ],
         [
+            "metrics",
+            None,
+            None,
+            "Where to serve Prometheus metrics (/metrics) and a health check (/healthz), "
+            "as a server endpoint string: tcp:9100:interface=127.0.0.1. Off by default.",
+        ],
+        [
             "history",
             None,
             _DEFAULTS.history,
@@ -383,4 +390,11 @@ def makeService(options: Options, reactor=None) -> MultiService:
         web = StreamServerEndpointService(serverFromString(reactor, options["web"]), site)
         web._raiseSynchronously = True
         web.setServiceParent(top)
+    if options["metrics"]:
+        from chatroom import metrics  # only with --metrics: prometheus_client is not light
+
+        site = metrics.site(room, lambda: listener.running)
+        scrape = StreamServerEndpointService(serverFromString(reactor, options["metrics"]), site)
+        scrape._raiseSynchronously = True
+        scrape.setServiceParent(top)
     return top

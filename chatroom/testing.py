@@ -239,7 +239,7 @@ class ServerHandle:
 
     async def stop(self) -> None:
         """Stop listening, close every connection, and wait until they are gone."""
-        await self.listening.stopListening()
+        await defer.maybeDeferred(self.listening.stopListening)  # once stopped, None
         await self.factory.shutdown()
 
 

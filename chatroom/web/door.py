@@ -61,6 +61,8 @@ class _Wire(_WebSocketWireProtocol):
 class WebChat(TimeoutMixin):
     """One browser's WebSocket: a L{websocket.WebSocketProtocol} and a room member."""
 
+    wire = "web"  # the door, for the metrics
+
     session: Session | None = None
     address_key = ""
     _wire: _Wire | None = None
