@@ -41,6 +41,9 @@ def _target(session: Session, args: str, usage: Message, alias: Message) -> tupl
         raise RuleError(messages.NO_SUCH_USER, name=clean(name))
     if member is session.member:
         raise RuleError(messages.NOT_YOURSELF)
+    if member.node is not None:
+        # Until the cluster carries moderation decisions, act where they are.
+        raise RuleError(messages.ON_ANOTHER_NODE, name=member.name)
     return member, rest.strip()
 
 

@@ -113,3 +113,22 @@ def test_polishCountsMinutes():
     ]
     text = Text(messages.YOU_ARE_MUTED, by="ala", duration=Text(messages.FOR_MINUTES, minutes=5))
     assert polish.text(text).startswith("ala wycisza cię na 5 minut:")
+
+
+def test_aMemberOfAnotherNodeIsLeftToThatNode():
+    from chatroom.room import Member
+
+    factory = make_factory()
+    factory.room.moderation = Moderation("sesame")
+    factory.room.show(Member.remote("node-b", "b:1", "zenon", "GL9"))
+    ala = FakePeer(factory)
+    ala.register("ala")
+    ala.say("/op sesame", "/kick zenon", "/mute zenon")
+    assert (
+        ala.lines()[1:]
+        == [
+            "Error: zenon is connected to another server of this cluster; an operator there "
+            "can do that."
+        ]
+        * 2
+    )
