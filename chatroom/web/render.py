@@ -57,6 +57,7 @@ class WebAudience:
                 "name": e.name,
                 "group": e.group,
                 "text": e.text,
+                "history": e.history,  # said before this person joined (replayed)
             },
             events.Private: lambda e: {
                 "time": e.time,

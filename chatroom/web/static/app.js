@@ -11,7 +11,7 @@ const LABELS = {
     connecting: "connecting…", connected: "connected", lost: "connection lost",
     retry: (s) => `connection lost; reconnecting in ${s} s…`,
     closed: "disconnected", to: "to",
-    private: "private", needed: "Please fill this in.", langName: "Polski",
+    private: "private", history: "history", needed: "Please fill this in.", langName: "Polski",
     langLabel: "Język polski",
   },
   pl: {
@@ -22,7 +22,7 @@ const LABELS = {
     connecting: "łączenie…", connected: "połączono", lost: "utracono połączenie",
     retry: (s) => `utracono połączenie; ponowna próba za ${s} s…`,
     closed: "rozłączono", to: "do",
-    private: "prywatnie", needed: "Uzupełnij to pole.", langName: "English",
+    private: "prywatnie", history: "historia", needed: "Uzupełnij to pole.", langName: "English",
     langLabel: "English language",
   },
 };
@@ -151,7 +151,8 @@ function handle(event) {
       if (event.asked) line("system", event.line);
       break;
     case "public":
-      say(event.time, event.name, event.group, event.text, "");
+      // Replayed on joining: said before you came, shown dimmed and tagged.
+      say(event.time, event.name, event.group, event.text, event.history ? "history" : "");
       break;
     case "private":
       say(event.time, event.from, event.group, event.text, "private");
@@ -224,6 +225,7 @@ function say(time, name, group, text, kind) {
   who.style.setProperty("--hue", hue(name));
   item.append(span("time", stamp(time)), who, span("group", group));
   if (kind.includes("private")) item.append(span("tag", t("private")));
+  if (kind === "history") item.append(span("tag", t("history")));
   item.append(span("text", text));
   append(item);
 }
