@@ -132,3 +132,24 @@ def test_aMemberOfAnotherNodeIsLeftToThatNode():
         ]
         * 2
     )
+
+
+def test_passwordFileIsReadOnceAndNeverEmpty(tmp_path):
+    from twisted.python import usage
+
+    from chatroom.tap import Options
+
+    secret = tmp_path / "op"
+    secret.write_text("  two words \n second line ignored\n", encoding="utf-8")
+    options = Options()
+    options.parseOptions(["--op-password-file", str(secret)])
+    assert options["op-password"] == "two words"
+    assert Options()["op-password"] is None
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    for path, said in (
+        (tmp_path / "empty", "holds no password"),
+        (tmp_path / "nope", "cannot read"),
+    ):
+        with pytest.raises(usage.UsageError, match=said):
+            Options().parseOptions(["--op-password-file", str(path)])
+    assert "--op-password-file" in str(Options()) and "--metrics" in str(Options())

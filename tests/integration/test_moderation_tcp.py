@@ -5,8 +5,9 @@ task.Clock, so time passes without a sleep).
 """
 
 import pytest_twisted
-from twisted.internet import task
+from twisted.internet import endpoints, task
 
+from chatroom import messages
 from chatroom.journal import entries
 from chatroom.moderation import Moderation
 from chatroom.settings import Settings
@@ -194,3 +195,29 @@ async def test_noOperatorsWithoutAPassword(reactor):
         await quit_all(ala)
     finally:
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_anOperatorKicksABrowser(reactor):
+    from chatroom.web.door import WebDoor
+    from chatroom.web.site import make_site
+    from tests.integration.test_web import Web, enter
+
+    server, _ = await server_with(reactor)
+    door = WebDoor(server.room, server.factory.settings, reactor, server.factory.admission)
+    port = await endpoints.serverFromString(reactor, r"tcp6:0:interface=\:\:1").listen(
+        make_site(door)
+    )
+    web = Web(server, door, port)
+    try:
+        ala = await join(reactor, server.port, "ala", "GL3")
+        await become_operator(ala)
+        ola = await enter(reactor, web, "ola")
+        ala.say("/kick ola off topic")
+        bye = await ola.expect("bye")
+        assert bye["error"] is True and bye["message"] == messages.KICKED_YOU.id
+        await ola.closed
+        await ala.expect(STAMP + r"\* ola \(GL1\) was kicked out by ala \(off topic\)$")
+        await quit_all(ala)
+    finally:
+        await web.stop()
