@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from twisted.internet import interfaces, task
 from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.tcp import Connection
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.web._websocket_impl import _handleEvent, _WebSocketWireProtocol
 from wsproto.connection import ConnectionState
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
-from chatroom import events, messages
+from chatroom import events, messages, writethrough
 from chatroom.admission import Admission
 from chatroom.events import Text
 from chatroom.fanout import Audience
@@ -70,6 +71,7 @@ class WebChat(TimeoutMixin):
     _closer: IDelayedCall | None = None
     _pinger: task.LoopingCall | None = None
     _gone = False
+    _direct = False  # plain TCP and write-through allowed: send() may use the socket
 
     def __init__(self, door: WebDoor, peer: str) -> None:
         self.door = door
@@ -94,6 +96,7 @@ class WebChat(TimeoutMixin):
         if getattr(tcp, "producer", None) is not None:
             tcp.unregisterProducer()
         tcp.registerProducer(self._guard, True)
+        self._direct = door.write_through and isinstance(tcp, Connection)
         self.session = door.admission.session(
             self.send, self.close, self.peer, self._joined, door.audience, web_audience
         )
@@ -199,10 +202,30 @@ class WebChat(TimeoutMixin):
 
     def send(self, data: bytes) -> None:
         """
-        Write framed messages (a L{WebAudience}'s C{pack}) straight to the
-        socket, and cut off a browser that has stopped reading.
+        Write framed messages (a L{WebAudience}'s C{pack}), and cut off a
+        browser that has stopped reading.
+
+        As on the line door (L{chatroom.protocol.ChatProtocol.send}), with
+        nothing queued on a plain TCP socket the frames go straight to it,
+        saving two epoll registrations and a reactor turn a delivery; what it
+        doesn't take goes through C{write}, behind which everything else
+        (pings, the close frame) queues in order.
         """
         tcp = self._wire.transport
+        if (
+            self._direct
+            and not tcp.dataBuffer
+            and not tcp._tempDataLen
+            and not tcp.disconnecting
+            and not tcp._aborting
+        ):
+            try:
+                sent = tcp.socket.send(data)
+            except OSError:  # EAGAIN, a reset...: write() and the reactor handle it
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
         tcp.write(data)
         guard = self._guard
         if guard.paused:
@@ -273,6 +296,7 @@ class WebChat(TimeoutMixin):
 
     def connectionLost(self, reason: Failure) -> None:
         self._gone = True
+        self._direct = False  # the socket is closed and gone
         door = self.door
         if self._deadline is not None:
             door.admission.registering.discard(self, self._deadline)
@@ -346,6 +370,8 @@ class WebDoor:
         self.admission = admission
         self.audience = audience
         self.journal = room.journal
+        # As the line door: Twisted's internals checked once (chatroom.writethrough).
+        self.write_through = writethrough.wanted(settings.write_through)
         room.live_roster = True
 
     def admit(self, peer: str, host: str) -> WebChat | _Refused:
