@@ -16,6 +16,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from twisted.internet import defer, endpoints, task
 from twisted.internet.protocol import Protocol
@@ -72,8 +73,16 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d = BenchConfig("", 0)
-    p.add_argument("host", metavar="HOST", help="server address or name (loopback: ::1, ...)")
-    p.add_argument("port", metavar="PORT", type=int, help="server port")
+    p.add_argument(
+        "host", metavar="HOST", nargs="?", help="server address or name (loopback: ::1, ...)"
+    )
+    p.add_argument("port", metavar="PORT", type=int, nargs="?", help="server port")
+    p.add_argument(
+        "--ws",
+        metavar="URL",
+        help="measure the browser door instead: its WebSocket, ws://HOST:PORT/ws "
+        "(then HOST and PORT are not given)",
+    )
     options: list[tuple[list[str], type, str, str]] = [
         (["--clients", "-n"], int, "N", "clients in the room, senders included"),
         (["--senders", "-s"], int, "S", "clients that send"),
@@ -176,7 +185,30 @@ def raise_fd_limit(needed: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
+def web_url(url: str) -> tuple[str, int, str]:
+    """
+    The host, port and path of a C{ws://} URL.
+
+    @raise ConfigError: not a ws:// URL with a host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or not parts.hostname:
+        raise ConfigError(f"--ws takes a ws://HOST:PORT/PATH URL, not {url!r}")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise ConfigError(f"--ws: bad port in {url!r}") from None
+    return parts.hostname, port, parts.path or "/"
+
+
 def _config(args: argparse.Namespace) -> BenchConfig:
+    ws_path = ""
+    if args.ws is not None:
+        if args.host is not None:
+            raise ConfigError("give either HOST PORT or --ws URL, not both")
+        args.host, args.port, ws_path = web_url(args.ws)
+    elif args.host is None or args.port is None:
+        raise ConfigError("HOST and PORT are required (or --ws URL)")
     if not 0 < args.port < 65536:
         raise ConfigError("PORT must be between 1 and 65535")
     config = BenchConfig(
@@ -197,6 +229,7 @@ def _config(args: argparse.Namespace) -> BenchConfig:
         max_msgs=args.max_msgs,
         server_pid=args.server_pid,
         strict=args.strict,
+        ws_path=ws_path,
     )
     config.validate()
     return config
@@ -249,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = parser.parse_args(argv)
     try:
         config = _config(args)
-        addresses = resolve(args.host, args.allow_remote)
+        addresses = resolve(config.host, args.allow_remote)
         raise_fd_limit(config.clients + 64)
     except ConfigError as e:
         parser.exit(2, f"{parser.prog}: error: {e}\n")

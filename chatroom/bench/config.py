@@ -49,6 +49,8 @@ class BenchConfig:
     server_pid: int = 0
     strict: bool = False
     """Also fail on lost, reordered or echoed messages and dropped clients."""
+    ws_path: str = ""
+    """Through the browser door: the WebSocket's path (C{--ws}); empty: the line door."""
     run_id: str = ""
     """Random if empty: names and markers carry it so runs never mix."""
 

@@ -20,6 +20,7 @@ from chatroom.bench.config import CLOSE_WAIT, BenchConfig
 from chatroom.bench.histogram import LatencyHistogram
 from chatroom.bench.result import BenchResult, judge
 from chatroom.bench.usage import proc_sample, self_cpu
+from chatroom.bench.webclient import WebBenchClient
 
 # Lines a server sends when its flood control drops a line (see messages.py).
 _SLOW_DOWN = b"Error: slow down"
@@ -47,9 +48,12 @@ class _Run:
             rate_target=config.rate,
             window=config.window if not config.rate else 0,
         )
-        self.clients = [
-            BenchClient(self, f"{self.run_id}b{i + 1:04d}") for i in range(config.clients)
-        ]
+        names = [f"{self.run_id}b{i + 1:04d}" for i in range(config.clients)]
+        if config.ws_path:
+            host = _format_address(config.host, config.port)
+            self.clients = [WebBenchClient(self, n, host, config.ws_path) for n in names]
+        else:
+            self.clients = [BenchClient(self, name) for name in names]
         for s in range(config.senders):
             self.clients[s].sender = s
         self.tracker = self.clients[-1]

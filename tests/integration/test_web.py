@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import pytest_twisted
 from twisted.internet import defer, endpoints, task
 from twisted.web.client import Agent, readBody
@@ -395,3 +396,22 @@ def test_renderedMessagesAreJSON():
     assert packed == frame(b"[" + data + b"," + data + b"]")
     big = b"x" * 70000
     assert frame(big)[:2] == b"\x81\x7f" and frame(big[:300])[:2] == b"\x81\x7e"
+
+
+@pytest_twisted.ensureDeferred
+async def test_loadToolOverTheBrowserDoor(reactor):
+    """python -m chatroom.bench --ws: the same run and counting, over WebSocket."""
+    from chatroom import bench
+    from chatroom.bench.cli import web_url
+
+    web = await serve(reactor, Settings(rate=0, max_clients=100))
+    config = bench.BenchConfig(
+        "::1", web.port, clients=12, senders=2, duration=0.5, ws_path="/ws", strict=True
+    )
+    result = await bench.run(reactor, config)
+    assert result.ok, result.summary()
+    assert result.registered == 12 and result.delivered == result.expected_deliveries > 0
+    await web.stop()
+    assert web_url("ws://[::1]:8080/ws") == ("::1", 8080, "/ws")
+    with pytest.raises(bench.ConfigError):
+        web_url("http://[::1]:8080/ws")
