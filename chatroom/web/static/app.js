@@ -40,6 +40,8 @@ const state = {
   history: [], back: -1, draft: "",
   unread: 0, max: 0,
   quietLangError: false,
+  quietLangNotice: false,
+  langTold: false,      // /lang sent on this connection, before registering
 };
 
 function t(key, ...args) {
@@ -85,6 +87,7 @@ function connect() {
   state.ws = ws;
   state.joined = false;
   state.awaiting = null;
+  state.langTold = false;
   status(t("connecting"));
   ws.onopen = () => { state.attempt = 0; status(t("connected")); };
   ws.onmessage = (message) => {
@@ -125,10 +128,18 @@ function handle(event) {
       break;
     case "prompt":
       state.awaiting = event.field;
+      if (!state.langTold) {
+        // Registration in the page's language too: the server answers /lang
+        // (a notice, or an old server's error: neither is shown) and asks again.
+        state.langTold = true;
+        state.quietLangError = state.quietLangNotice = true;
+        state.ws.send(`/lang ${state.lang}`);
+        break;
+      }
       if (state.wanted && !state.blocked) answer(event.field);
       break;
     case "error":
-      if (state.quietLangError) { state.quietLangError = false; break; }
+      if (state.quietLangError) { state.quietLangError = state.quietLangNotice = false; break; }
       if (!state.joined) {
         fieldError(state.sent || "name", event.text);
         state.blocked = true;
@@ -144,7 +155,6 @@ function handle(event) {
       state.max = event.max;
       showChat();
       line("system", event.line);
-      if (state.lang !== "en") tellLanguage();
       break;
     case "roster":
       roster(event.members, event.online, event.max, event.ops || []);
@@ -170,6 +180,7 @@ function handle(event) {
       line("announcement", event.line.replace(/^\[\d\d:\d\d:\d\d\] /, ""), event.time);
       break;
     case "notice":
+      if (state.quietLangNotice) { state.quietLangError = state.quietLangNotice = false; break; }
       state.quietLangError = false;
       line("notice", event.text);
       break;
