@@ -130,16 +130,22 @@ class Terminal:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
+def chromium(lang: str = "en-US") -> webdriver.Chrome:
+    """Headless chromium whose language (navigator.language, Accept-Language) is C{lang}."""
     options = webdriver.ChromeOptions()
     options.binary_location = _find("chromium", "/usr/bin/chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
                      "--disable-dev-shm-usage", "--window-size=1000,700",
-                     "--lang=en-US"):  # fmt: skip
+                     f"--lang={lang}"):  # fmt: skip
         options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": lang})
     service = Service(executable_path=_find("chromedriver", "/usr/bin/chromedriver"))
-    driver = webdriver.Chrome(service=service, options=options)
+    return webdriver.Chrome(service=service, options=options)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = chromium("en-US")
     yield driver
     driver.quit()
 
