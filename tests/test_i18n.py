@@ -65,6 +65,20 @@ def test_englishPluralHasTheSingularsFields() -> None:
             assert message.count in dict(tool.placeholders(message.id)), message.id
 
 
+def test_everyMessageOfThePackageIsInTheCatalogs() -> None:
+    """A Message defined outside L{i18n.MODULES} would go untranslated: none is."""
+    import importlib
+    import pkgutil
+
+    import chatroom
+    from chatroom.events import CATALOG
+
+    for module in pkgutil.walk_packages(chatroom.__path__, "chatroom."):
+        importlib.import_module(module.name)
+    known = {message.id for _, message in tool.messages()}
+    assert sorted(set(CATALOG) - known) == []
+
+
 def test_theCatalogsCoverTheClientToo() -> None:
     ids = {message.id for _, message in tool.messages()}
     assert clientmessages.CONNECTING.id in ids and messages.WELCOME.id in ids

@@ -33,7 +33,10 @@ How to add a language (say Czech, C{cs}):
   1. C{cp pl.po cs.po}; set its C{Language:} and C{Plural-Forms:} header
      (the GNU gettext manual lists every language's), translate each entry.
   2. Add C{"cs": "čeština"} (the language's own name) to L{LANGUAGES}.
-  3. Run the tool and the tests.  Nothing else changes: C{--lang cs},
+  3. Give the browser page its labels: C{LABELS} in
+     C{chatroom/web/static/app.js} (the page's own words, which it shows
+     before any server line; what the server says comes from the catalogs).
+  4. Run the tool and the tests.  Nothing else changes: C{--lang cs},
      C{/lang cs}, the client and the doors take their languages from here.
 """
 
