@@ -52,14 +52,14 @@ def twistd_options(exec_start: str, chatroom_opts: str) -> ServerOptions:
 def test_execStartIsTwistdChatroomInTheForeground(name):
     service = unit(name)["Service"]
     offered = example_options()
-    assert len(offered) == 2
+    assert len(offered) == 3
     if "Environment" in service:
         offered.append(service["Environment"].partition("CHATROOM_OPTS=")[2])
     for chatroom_opts in offered:
         options = twistd_options(service["ExecStart"], chatroom_opts)
         assert options.subCommand == "chatroom"
         assert options["nodaemon"] and options["pidfile"] == "" and options["logfile"] == "-"
-        assert options.subOptions["port"].startswith(("tcp6:5000", "ssl:5001"))
+        assert options.subOptions["port"].startswith(("tcp6:5000", "ssl:5001", "reuseport:5000"))
         assert options.subOptions["max-clients"] in (50, 200)
     # The JSON alternative the unit's comment offers parses too.
     json_start = service["ExecStart"].replace("--logfile=-", "--logger=chatroom.logjson.observer")
