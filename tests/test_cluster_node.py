@@ -194,3 +194,14 @@ def test_goneNodesMembersLeaveAndCapacityShrinks():
     hub.deliver()
     assert ala_out.lines()[0].endswith("* bob (GL1) left")
     assert room1.roster() == [("ala", "GL1")] and room1.capacity == 10
+
+
+def test_nodeRedisForgotIsDroppedAfterTwoHeartbeats():
+    """Redis restarted and a node never came back: no 'gone' will come for it."""
+    hub, [(bus1, room1), (bus2, _)], [(_, ala_out), _] = two_nodes((0, "ala"), (1, "bob"))
+    bus2.link.up = False
+    bus1._heartbeat()  # once: its 'gone' may be on the way; wait
+    assert ala_out.lines() == []
+    bus1._heartbeat()
+    assert ala_out.lines()[0].endswith("* bob (GL1) left")
+    assert room1.roster() == [("ala", "GL1")]

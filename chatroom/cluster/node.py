@@ -101,6 +101,7 @@ class RedisBus(Service):
         self._joining: dict[str, defer.Deferred[None]] = {}
         self._leaving: dict[str, tuple[Member, str]] = {}
         self._told_split = False
+        self._missing: set[str] = set()
         self._generation = 0  # bumped by each connection, so a stale heal stops
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.clock = reactor
@@ -473,9 +474,13 @@ class RedisBus(Service):
         pairs = iter(reply)
         self.maxes = {str(node): int(count) for node, count in zip(pairs, pairs, strict=True)}
         if self.whole:
-            # A node that vanished without a 'gone' (Redis restarted and forgot it).
-            for node in [node for node in self.nodes if node not in self.maxes]:
+            # A node that vanished without a 'gone' (Redis restarted and forgot
+            # it): missing from two heartbeats in a row, so that a node just
+            # buried (its 'gone' on its way to us, in the room's order) isn't.
+            missing = {node for node in self.nodes if node not in self.maxes}
+            for node in missing & self._missing:
                 self._drop_node(node, "no longer in Redis")
+            self._missing = missing
         self._update_capacity()
 
     def _update_capacity(self) -> None:
