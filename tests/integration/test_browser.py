@@ -18,23 +18,20 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-import chatroom
+from tests.integration.test_twistd import TWISTD, environment
 
-TWISTD = str(Path(sys.executable).with_name("twistd"))
-SOURCE_TREE = Path(chatroom.__file__).resolve().parents[1]
 WAIT = 15.0
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -50,13 +47,14 @@ class Server:
     """C{twistd -n chatroom --port ... --web ...}, its output read line by line."""
 
     def __init__(self, tmp: Path, port: int = 0, web: int = 0) -> None:
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-        env["PYTHONPATH"] = str(SOURCE_TREE)
+        # Installed (CI: a real pip install), the page comes from the package
+        # data in site-packages: this test is also the proof that it ships.
         argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
                 "--port", rf"tcp6:{port}:interface=\:\:1",
-                "--web", rf"tcp6:{web}:interface=\:\:1"]  # fmt: skip
+                "--web", rf"tcp6:{web}:interface=\:\:1",
+                "--rate", "50", "--burst", "100"]  # fmt: skip
         self.process = subprocess.Popen(
-            argv, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            argv, cwd=tmp, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -150,8 +148,17 @@ def browser():
     driver.quit()
 
 
+STUCK = (
+    "const log = document.getElementById('log');"
+    "return log.scrollHeight - log.scrollTop - log.clientHeight < 5;"
+)
+
+
 def wait(driver, condition, what: str):
-    return WebDriverWait(driver, WAIT).until(condition, message=what)
+    # The page replaces list items as it goes: an element read mid-change is retried.
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        condition, message=what
+    )
 
 
 def log_texts(driver) -> list[str]:
@@ -237,6 +244,28 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
             "return document.documentElement.scrollWidth <= window.innerWidth"
         )
         browser.set_window_size(1000, 700)
+
+        # Stays at the newest line, unless the reader scrolled up; counts unread
+        # lines in the title while the tab is hidden.
+        nc.say(*(f"filler {n}" for n in range(40)))
+        wait(browser, lambda d: any("filler 39" in t for t in log_texts(d)), "filler")
+        assert browser.execute_script(STUCK)
+        browser.execute_script("document.getElementById('log').scrollTop = 0")
+        nc.say("while scrolled up")
+        wait(browser, lambda d: any("while scrolled up" in t for t in log_texts(d)), "line")
+        assert browser.execute_script("return document.getElementById('log').scrollTop") == 0
+        browser.execute_script(
+            "const log = document.getElementById('log'); log.scrollTop = log.scrollHeight;"
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+        )
+        nc.say("unseen one", "unseen two")
+        wait(browser, lambda d: d.title == "(2) chatroom", "the unread count in the title")
+        assert browser.execute_script(STUCK)
+        browser.execute_script(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+            "document.dispatchEvent(new Event('visibilitychange'));"
+        )
+        assert browser.title == "chatroom"
 
         shot = tmp_path / "web.png"
         browser.save_screenshot(str(shot))

@@ -6,7 +6,6 @@ door holding for browsers too.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -383,19 +382,6 @@ async def test_shutdownSaysGoodbyeToBrowsers(reactor):
     assert member.close_code == 1000
     assert "shutdown" in [obj["type"] for obj in member.received]
     assert registering.received[-1]["type"] == "shutdown"
-
-
-def test_renderedMessagesAreJSON():
-    from chatroom import events
-    from chatroom.web.render import ENGLISH_WEB, frame
-
-    data = ENGLISH_WEB.render(events.Public(0.5, "a", "G", "<b>"))
-    assert json.loads(data)["text"] == "<b>"
-    assert ENGLISH_WEB.pack([data]) == frame(data)
-    packed = ENGLISH_WEB.pack([data, data])
-    assert packed == frame(b"[" + data + b"," + data + b"]")
-    big = b"x" * 70000
-    assert frame(big)[:2] == b"\x81\x7f" and frame(big[:300])[:2] == b"\x81\x7e"
 
 
 @pytest_twisted.ensureDeferred
