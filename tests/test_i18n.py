@@ -265,6 +265,8 @@ def test_lineAudienceIsInternedPerLanguage() -> None:
         ("pl_PL.UTF-8", "pl"),
         ("pl-PL", "pl"),
         ("en_GB", "en"),
+        ("polski", "pl"),
+        ("English", "en"),
         ("C", None),
         ("de_DE.UTF-8", None),
         ("", None),

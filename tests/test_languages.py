@@ -299,3 +299,15 @@ def test_makeServiceUsesTheLanguage():
     factories = [s.factory for s in service if hasattr(s, "factory")]
     assert factories and all(f.audience is line_audience("pl") for f in factories)
     assert line_audience("en") is ENGLISH_LINES
+
+
+def test_langTakesTheLanguagesOwnName():
+    factory = make_factory()
+    ala = FakePeer(factory)
+    ala.register("ala", "GL3")
+    ala.lines()
+    ala.say("/jezyk Polski", "/lang english")
+    assert ala.lines() == [
+        "Twój język to teraz: polski (pl).",
+        "From now on you read English (en).",
+    ]

@@ -78,9 +78,15 @@ def catalog(lang: str) -> Catalog:
 
 
 def language(code: str) -> str | None:
-    """C{code} ("PL", "pl_PL.UTF-8", "pl-PL") as one of L{LANGUAGES}, or L{None}."""
-    code = code.strip().replace("-", "_").partition(".")[0].partition("@")[0].lower()
+    """
+    C{code} ("PL", "pl_PL.UTF-8", "pl-PL", or the language's own name,
+    "polski") as one of L{LANGUAGES}, or L{None}.
+    """
+    code = code.strip().replace("-", "_").partition(".")[0].partition("@")[0].casefold()
     for candidate in (code, code.partition("_")[0]):
         if candidate in LANGUAGES:
             return candidate
+    for lang, name in LANGUAGES.items():
+        if code == name.casefold():
+            return lang
     return None
