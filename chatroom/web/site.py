@@ -17,7 +17,9 @@ import ipaddress
 from collections.abc import Iterable
 from importlib import resources
 
-from twisted.web import pages, resource, server
+from twisted.internet.interfaces import IAddress
+from twisted.python.failure import Failure
+from twisted.web import http, pages, resource, server
 from twisted.web._websocket_impl import serverBootstrap
 from wsproto import ConnectionType
 from wsproto.events import AcceptConnection
@@ -172,6 +174,7 @@ class ChatSocket(resource.Resource):
         # The HTTP channel's own timeout would fire on a quiet WebSocket: its
         # reads no longer reset it.  The door has its own timeouts and ping.
         channel.setTimeout(None)
+        channel.site.released(channel)
         channel._protocolUpgradeForWebsockets(wire)
         channel.transport.write(accept)
         protocol.negotiationFinished()
@@ -224,11 +227,76 @@ class Root(resource.Resource):
         return pages.notFound()
 
 
+class _Channel(http.HTTPChannel):
+    """An HTTP connection, counted by its L{ChatSite} until it closes or upgrades."""
+
+    site: ChatSite
+    _counted = False
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.site.released(self)
+        super().connectionLost(reason)
+
+
+class ChatSite(server.Site):
+    """
+    The page and the socket, with a bound on plain HTTP connections.
+
+    WebSockets count in the room's admission like TCP users; the HTTP
+    connections before them (the page's files, a pending upgrade) are capped
+    here, so idle connections opened by the thousand can't exhaust the
+    server's descriptors.  Over the cap a new one is closed at once.  HTTP/1.1
+    only: a WebSocket upgrade needs it, and the page is three small files.
+    """
+
+    protocol = _Channel
+
+    def __init__(self, root: resource.Resource, door: WebDoor, limit: int) -> None:
+        super().__init__(root, timeout=HTTP_IDLE)
+        self.door = door
+        self.limit = limit
+        self.open = 0
+
+    def buildProtocol(self, addr: IAddress) -> _Channel | None:
+        if self.open >= self.limit:
+            self.door.journal.info(
+                "refused {peer}: {count} HTTP connections open already",
+                peer=f"http {format_peer(addr)}",
+                count=self.open,
+            )
+            return None
+        channel = super().buildProtocol(addr)
+        channel._counted = True
+        self.open += 1
+        return channel
+
+    def released(self, channel: _Channel) -> None:
+        """C{channel} closed, or became a WebSocket (counted by the admission then)."""
+        if channel._counted:
+            channel._counted = False
+            self.open -= 1
+
+
+HTTP_IDLE = 30.0
+"""Seconds an HTTP connection may stay idle (a browser's keep-alive) before it is closed."""
+
+
 def make_site(
-    door: WebDoor, origins: Iterable[str] = (), proxies: Iterable[IPNetwork] = ()
-) -> server.Site:
-    """The browser door's HTTP site, ready for any stream server endpoint."""
-    site = server.Site(Root(ChatSocket(door, Origins(origins), Proxies(proxies))))
+    door: WebDoor,
+    origins: Iterable[str] = (),
+    proxies: Iterable[IPNetwork] = (),
+    http_limit: int | None = None,
+) -> ChatSite:
+    """
+    The browser door's HTTP site, ready for any stream server endpoint.
+
+    @param http_limit: plain HTTP connections at once; by default twice
+        C{--max-clients} (a browser loading the page opens a few), at least 64.
+    """
+    socket = ChatSocket(door, Origins(origins), Proxies(proxies))
+    if http_limit is None:
+        http_limit = max(64, 2 * door.settings.max_clients)
+    site = ChatSite(Root(socket), door, http_limit)
     site.requestFactory = _Request
     site.displayTracebacks = False
     site.noisy = False

@@ -10,7 +10,7 @@ import re
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, endpoints, task
+from twisted.internet import defer, endpoints, protocol, task
 from twisted.web.client import Agent, readBody
 from wsproto.events import BytesMessage, Message
 
@@ -124,6 +124,9 @@ async def test_privateAcrossDoorsRenameAndRoster(reactor):
     nc = await join(reactor, web.server.port, "ala")
     ws = await enter(reactor, web, "ola")
     await ws.expect("roster")
+    # Plain TCP underneath: frames go straight to the socket (the fast path).
+    (chat,) = browsers(web)
+    assert chat._direct
     ws.say("/msg ala secret one")
     sent = await ws.expect("private_sent")
     assert (sent["to"], sent["text"]) == ("ala", "secret one")
@@ -289,6 +292,36 @@ async def test_pageServedWithCSPAndNoCookies(reactor):
     await readBody(response)
     assert response.code == 404
     await web.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_plainHTTPConnectionsAreBoundedWebSocketsCountInTheRoom(reactor):
+    web = await serve(reactor, http_limit=2)
+    endpoint = endpoints.TCP6ClientEndpoint(reactor, "::1", web.port)
+    idle = [await endpoints.connectProtocol(endpoint, Collector()) for _ in range(2)]
+    over = await endpoints.connectProtocol(endpoint, Collector())
+    # Closed at once: two HTTP connections are open (a timeout, not a hang, if not).
+    await over.closed.addTimeout(10, reactor)
+    for client in idle:
+        client.transport.loseConnection()
+        await client.closed
+    # An upgraded connection no longer counts as HTTP: two browsers and a page load.
+    first, second = await browser(reactor, web), await browser(reactor, web)
+    response = await Agent(reactor).request(b"GET", (web.url + "/").encode())
+    await readBody(response)
+    assert response.code == 200
+    for client in (first, second):
+        client.transport.loseConnection()
+        await client.closed
+    await web.stop()
+
+
+class Collector(protocol.Protocol):
+    def __init__(self) -> None:
+        self.closed: defer.Deferred[None] = defer.Deferred()
+
+    def connectionLost(self, reason=None) -> None:
+        self.closed.callback(None)
 
 
 @pytest_twisted.ensureDeferred
