@@ -116,15 +116,20 @@ class Fanout:
     def regroup(self, member: Recipient, audience: Audience) -> None:
         """
         Move a member to another audience (a change of language): what is
-        queued so far is delivered first, in the audience it was meant for.
+        queued for them so far goes out now, in the audience it was meant
+        for; what comes after, at the end of the turn, in the new one.
+        Everyone else's batch is left alone (one write each this turn still),
+        so switching languages back and forth costs the room nothing.
         """
-        self.flush()
-        if member in self._members:
-            self.remove(member)
+        if member not in self._members:
             member.audience = audience
-            self.add(member)
-        else:
-            member.audience = audience
+            return
+        if self._batch:
+            self._send_share(member, self._batch[self._joined.get(member, 0) :])
+        self.remove(member)
+        self._left.pop(member, None)
+        member.audience = audience
+        self.add(member)
 
     def release(self, member: Recipient) -> None:
         """
@@ -133,12 +138,15 @@ class Fanout:
         theirs at the end of the turn, together with whatever else comes.
         """
         end = self._left.pop(member, None)
-        if end is None:
-            return
+        if end is not None:
+            self._send_share(member, self._batch[:end])
+
+    def _send_share(self, member: Recipient, entries: list[Entry]) -> None:
+        """What of C{entries} is for C{member}, rendered for its audience, in one write."""
         render = member.audience.render
         own = [
             piece
-            for event, excluded, target in self._batch[:end]
+            for event, excluded, target in entries
             if target is member or (target is None and excluded is not member)
             if (piece := render(event))
         ]

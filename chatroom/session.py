@@ -110,6 +110,8 @@ class Session:
         language, everything after in the new one.
         """
         audience = self.audience_for(lang)
+        if audience is self.audience:
+            return
         self.audience = audience
         if self.member is not None:
             self.room.fanout.regroup(self.member, audience)

@@ -281,3 +281,36 @@ def test_regroupDeliversWhatWasQueuedInTheOldAudienceFirst():
     clock.advance(0)
     assert member.lines() == ["en:before", "pl:after"]
     assert fanout.audiences() == [polish]
+
+
+def test_regroupLeavesEveryoneElsesBatchAlone():
+    """A change of language mid-turn: the others still get one write this turn."""
+
+    class Counted(Recorder):
+        writes = 0
+
+        def send(self, data: bytes) -> None:
+            self.writes += 1
+            super().send(data)
+
+    clock, fanout = batched()
+    english, polish = Counting(b"en:"), Counting(b"pl:")
+    switcher, other, third = Counted(), Counted(), Counted()
+    for member in (switcher, other, third):
+        member.audience = english
+        fanout.add(member)
+    fanout.broadcast(Say(b"one\r\n"))
+    fanout.direct(switcher, Say(b"yours\r\n"))
+    fanout.broadcast(Say(b"two\r\n"), exclude=switcher)
+    fanout.regroup(switcher, polish)
+    assert switcher.lines() == ["en:one", "en:yours"]  # its share so far, at once
+    assert other.lines() == []  # nobody else's batch was flushed
+    fanout.direct(switcher, Say(b"set\r\n"))
+    fanout.broadcast(Say(b"three\r\n"))
+    fanout.regroup(switcher, english)
+    fanout.regroup(switcher, polish)
+    clock.advance(0)
+    assert switcher.lines() == ["pl:set", "pl:three"]
+    assert other.lines() == third.lines() == ["en:one", "en:two", "en:three"]
+    assert other.writes == third.writes == 1
+    assert fanout.audiences() == [english, polish]
