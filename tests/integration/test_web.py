@@ -18,7 +18,7 @@ from chatroom import messages
 from chatroom.limits import parse_network
 from chatroom.moderation import Ban
 from chatroom.settings import Settings
-from chatroom.testing import en, join, listen, quit_all
+from chatroom.testing import en, join, listen, make_certificate, quit_all, ssl_endpoint, trusting
 from chatroom.web.door import WebDoor
 from chatroom.web.site import CSP, make_site
 from chatroom.web.wsclient import JsonClient
@@ -39,17 +39,21 @@ class Web:
         await self.server.stop()
 
 
-async def serve(reactor, settings: Settings | None = None, **site) -> Web:
+async def serve(
+    reactor, settings: Settings | None = None, where: str = r"tcp6:0:interface=\:\:1", **site
+) -> Web:
     server = await listen(reactor, settings)
     door = WebDoor(server.room, server.factory.settings, reactor, server.factory.admission)
-    endpoint = endpoints.serverFromString(reactor, r"tcp6:0:interface=\:\:1")
+    endpoint = endpoints.serverFromString(reactor, where)
     port = await endpoint.listen(make_site(door, **site))
     return Web(server, door, port)
 
 
-async def browser(reactor, web: Web, origin: str | None = None, headers=()) -> JsonClient:
+async def browser(reactor, web: Web, origin: str | None = None, headers=(), tls=None) -> JsonClient:
     client = JsonClient(reactor, f"[::1]:{web.port}", origin=origin, headers=headers)
     endpoint = endpoints.TCP6ClientEndpoint(reactor, "::1", web.port)
+    if tls is not None:
+        endpoint = endpoints.wrapClientTLS(tls, endpoint)
     await endpoints.connectProtocol(endpoint, client)
     await client.opened
     return client
@@ -322,6 +326,28 @@ class Collector(protocol.Protocol):
 
     def connectionLost(self, reason=None) -> None:
         self.closed.callback(None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_wssThroughAnSslEndpoint(reactor, tmp_path):
+    """--web ssl:...: https and wss, the same door (no write-through under TLS)."""
+    key, cert = make_certificate(tmp_path)
+    web = await serve(reactor, Settings(max_output=64 * 1024), where=ssl_endpoint(key, cert))
+    nc = await join(reactor, web.server.port, "ala")
+    ws = await browser(reactor, web, origin=f"https://[::1]:{web.port}", tls=trusting(cert))
+    ws.say("ola", "GL1")
+    await ws.expect("registered")
+    (chat,) = browsers(web)
+    assert not chat._direct
+    # The output cap's guard is what the TLS layer (and so the socket) pauses.
+    assert chat._wire.transport._producer._producer is chat._guard
+    ws.say("over tls")
+    await nc.expect(r"ola \(GL1\): over tls$")
+    nc.say("back")
+    assert (await ws.expect("public"))["text"] == "back"
+    await quit_all(nc)
+    await leave(ws)
+    await web.stop()
 
 
 @pytest_twisted.ensureDeferred
