@@ -254,17 +254,11 @@ class Options(usage.Options):
         self["trusted-proxy"] = []
 
     def opt_web_origin(self, value: str) -> None:
-        """
-        A page origin allowed to open the WebSocket (https://chat.example.org);
-        repeatable. Default: the page's own host.
-        """
+        """A page origin allowed to open the WebSocket; repeatable (default: the page's host)."""
         self["web-origin"].append(value)
 
     def opt_trusted_proxy(self, value: str) -> None:
-        """
-        A reverse proxy (address or network) whose X-Forwarded-For is believed for
-        browser users; repeatable. From anyone else the header is ignored.
-        """
+        """A reverse proxy (address or network) whose X-Forwarded-For is believed; repeatable."""
         try:
             self["trusted-proxy"].append(parse_network(value))
         except ValueError as e:
