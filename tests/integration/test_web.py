@@ -187,6 +187,30 @@ async def test_lineCapFragmentsAndBinary(reactor):
 
 
 @pytest_twisted.ensureDeferred
+async def test_garbageAndBadUTF8CloseOnlyThatBrowser(reactor):
+    web = await serve(reactor)
+    nc = await join(reactor, web.server.port, "ala")
+    for bad in (
+        b"\xff" * 64,  # not a frame at all
+        # Bad UTF-8 (C3 28), masked with "abc" as a client must.
+        b"\x81\x83abc\x00" + bytes(x ^ y for x, y in zip(b"\xc3\x28!", b"abc", strict=True)),
+        b"\x81\x05hello",  # unmasked from a client: a protocol error
+    ):
+        ws = await enter(reactor, web, "ola")
+        ws.transport.write(bad)
+        await ws.closed.addTimeout(10, reactor)
+        assert ws.close_code in (1002, 1007, None), ws.close_code
+        await nc.expect(r"\* ola \(GL1\) left")
+    assert not browsers(web)
+    other = await enter(reactor, web, "ewa")
+    nc.say("hello ewa")
+    assert (await other.expect("public", lambda obj: not obj["history"]))["text"] == "hello ewa"
+    await quit_all(nc)
+    await leave(other)
+    await web.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_floodControlForBrowsers(reactor):
     web = await serve(reactor, Settings(rate=1, burst=3, flood_kick=5))
     ws = await enter(reactor, web, "ola")
