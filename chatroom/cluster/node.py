@@ -102,6 +102,9 @@ class RedisBus(Service):
         self._leaving: dict[str, tuple[Member, str]] = {}
         self._told_split = False
         self._missing: set[str] = set()
+        # Nodes announced gone, until they say hello again: a heartbeat
+        # answer read after the 'gone' (another connection) may still list them.
+        self._buried: set[str] = set()
         self._generation = 0  # bumped by each connection, so a stale heal stops
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.clock = reactor
@@ -124,7 +127,7 @@ class RedisBus(Service):
     @defer.inlineCallbacks
     def stopService(self):
         """Say this node's members are gone (everyone else is told), free the names."""
-        super().stopService()
+        super().stopService()  # from here on, our own 'gone' is a goodbye, not news
         if self._beat.running:
             self._beat.stop()
         if self.link.up:
@@ -332,6 +335,7 @@ class RedisBus(Service):
     def _on_state(self, op: wire.Op) -> None:
         if op.node == self.node:
             return
+        self._buried.discard(op.node)
         now = self.reactor.seconds()
         room = self.room
         if op.max:
@@ -356,6 +360,8 @@ class RedisBus(Service):
 
     def _on_gone(self, op: wire.Op) -> None:
         if op.node == self.node:
+            if not self.running:
+                return  # our own goodbye coming back
             # Declared dead (this process stalled past the TTL): say we are here.
             self.log.warn(
                 "cluster node {node}: the others took us for dead; rejoining", node=self.node
@@ -363,6 +369,7 @@ class RedisBus(Service):
             self._beat_once()
             self._publish(self._state(hello=False)).addErrback(lambda failure: None)
             return
+        self._buried.add(op.node)
         self._drop_node(op.node, "gone")
 
     def _drop_node(self, node: str, why: str) -> None:
@@ -472,7 +479,12 @@ class RedisBus(Service):
 
     def _beaten(self, reply: list) -> None:
         pairs = iter(reply)
-        self.maxes = {str(node): int(count) for node, count in zip(pairs, pairs, strict=True)}
+        buried = self._buried
+        self.maxes = {
+            str(node): int(count)
+            for node, count in zip(pairs, pairs, strict=True)
+            if node not in buried
+        }
         if self.whole:
             # A node that vanished without a 'gone' (Redis restarted and forgot
             # it): missing from two heartbeats in a row, so that a node just
