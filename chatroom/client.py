@@ -27,6 +27,7 @@ from zope.interface import implementer
 
 from chatroom import __version__, i18n
 from chatroom import clientmessages as says
+from chatroom.catalog import ENGLISH, Catalog
 from chatroom.clientsession import CLOSE_TIMEOUT, EXIT_USAGE, ChatClient
 from chatroom.terminal import start_terminal, terminal_size, terminal_state
 
@@ -141,14 +142,15 @@ class Options(usage.Options):
             )
         else:
             self["lang"] = i18n.language(self["lang"])
-        self["trust"] = _load_ca(self["ca"]) if self["ca"] else None
+        catalog = i18n.catalog(self["lang"])
+        self["trust"] = _load_ca(self["ca"], catalog) if self["ca"] else None
         host, port = self["host"], self["port"]
         if self["connect"]:
             if host is not None:
-                raise usage.UsageError("give either HOST [PORT] or --connect, not both.")
+                raise usage.UsageError(catalog.format(says.BOTH_TARGETS))
             return
         if host is None:
-            raise usage.UsageError("which server?  Give HOST [PORT] or --connect ENDPOINT.")
+            raise usage.UsageError(catalog.format(says.NO_TARGET))
         if host.startswith("[") and host.endswith("]"):
             self["host"] = host[1:-1]  # [::1], as in URLs
         if port is None:
@@ -157,19 +159,20 @@ class Options(usage.Options):
         try:
             self["port"] = int(port)
         except ValueError:
-            raise usage.UsageError(f"the port must be a number, not {port!r}.") from None
+            raise usage.UsageError(catalog.format(says.PORT_NOT_A_NUMBER, port=port)) from None
         if not 0 < self["port"] < 65536:
-            raise usage.UsageError(f"the port must be 1-65535, not {port}.")
+            raise usage.UsageError(catalog.format(says.PORT_OUT_OF_RANGE, port=port))
 
 
-def _load_ca(path: str) -> ssl.Certificate:
+def _load_ca(path: str, catalog: Catalog = ENGLISH) -> ssl.Certificate:
     try:
         with open(path, "rb") as file:
             return ssl.Certificate.loadPEM(file.read())
     except OSError as e:
-        raise usage.UsageError(f"--ca: cannot read {path}: {e.strerror}") from None
+        message = catalog.format(says.CA_UNREADABLE, path=path, reason=e.strerror)
+        raise usage.UsageError(message) from None
     except Exception:  # OpenSSL's error for whatever is not a PEM certificate
-        raise usage.UsageError(f"--ca: {path} holds no PEM certificate.") from None
+        raise usage.UsageError(catalog.format(says.CA_NOT_PEM, path=path)) from None
 
 
 def locale_language(environ=os.environ) -> str:
@@ -375,20 +378,24 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         options.parseOptions(sys.argv[1:] if argv is None else argv)
     except usage.UsageError as e:
-        sys.stderr.write(f"{PROGRAM}: {e}\nTry '{PROGRAM} --help'.\n")
+        catalog = i18n.catalog(i18n.language(options["lang"] or "") or locale_language())
+        sys.stderr.write(f"{PROGRAM}: {e}\n{catalog.format(says.TRY_HELP, program=PROGRAM)}\n")
         sys.exit(EXIT_USAGE)
+    catalog = i18n.catalog(options["lang"])
     from twisted.internet import reactor
 
     try:
         endpoint, where = make_endpoint(reactor, options)
     except Exception as e:  # clientFromString raises whatever its parser does
-        sys.stderr.write(f"{PROGRAM}: bad endpoint {options['connect']!r}: {e}\n")
+        text = catalog.format(says.BAD_ENDPOINT, endpoint=options["connect"], reason=e)
+        sys.stderr.write(f"{PROGRAM}: {text}\n")
         sys.exit(EXIT_USAGE)
     if options["log"]:
         try:
             logfile = open(options["log"], "a", encoding="utf-8")
         except OSError as e:
-            sys.stderr.write(f"{PROGRAM}: cannot write the log: {e}\n")
+            text = catalog.format(says.LOG_UNWRITABLE, reason=e)
+            sys.stderr.write(f"{PROGRAM}: {text}\n")
             sys.exit(EXIT_USAGE)
         # Not redirectStandardIO: stderr is where the user's messages go.
         globalLogBeginner.beginLoggingTo([textFileLogObserver(logfile)], redirectStandardIO=False)

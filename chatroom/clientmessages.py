@@ -29,4 +29,14 @@ TLS_UNTRUSTED = Message(
     "for a self-signed server give its certificate with --ca FILE"
 )
 TLS_FAILED = Message("TLS handshake failed: {detail}")
+# Wrong options (on stderr, before connecting).
+BOTH_TARGETS = Message("give either HOST [PORT] or --connect, not both.")
+NO_TARGET = Message("which server?  Give HOST [PORT] or --connect ENDPOINT.")
+PORT_NOT_A_NUMBER = Message("the port must be a number, not {port!r}.")
+PORT_OUT_OF_RANGE = Message("the port must be 1-65535, not {port}.")
+CA_UNREADABLE = Message("--ca: cannot read {path}: {reason}")
+CA_NOT_PEM = Message("--ca: {path} holds no PEM certificate.")
+BAD_ENDPOINT = Message("bad endpoint {endpoint!r}: {reason}")
+LOG_UNWRITABLE = Message("cannot write the log: {reason}")
+TRY_HELP = Message("Try '{program} --help'.")
 NO_LANGUAGE = Message("the server does not speak {name}; it goes on in its own language.")

@@ -163,3 +163,23 @@ def test_colouriseKnowsPolishLines():
     assert colourise(pl(messages.ERROR, text="nie.")) == "\x1b[1;31mBłąd: nie.\x1b[0m"
     assert colourise(pl(messages.ROOM_FULL, count=1, max=1)).startswith("\x1b[1;31m")
     assert "\x1b[1;32mty:\x1b[0m" in colourise("[12:00:00] ty: hej", "own")
+
+
+def test_wrongOptionsSaidInTheUsersLanguage(monkeypatch, capsys):
+    from chatroom.client import main
+
+    monkeypatch.setenv("LC_ALL", "pl_PL.UTF-8")
+    with pytest.raises(usage.UsageError, match=r"^port musi być liczbą, a nie 'abc'\.$"):
+        Options().parseOptions(["::1", "abc"])
+    with pytest.raises(SystemExit) as exit:
+        main(["--lang", "pl"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        "chatroom-client: który serwer?  Podaj HOST [PORT] albo --connect ENDPOINT.\n"
+        "Spróbuj 'chatroom-client --help'.\n"
+    )
+    with pytest.raises(SystemExit):
+        main(["::1", "99999", "--lang", "en"])
+    assert capsys.readouterr().err == (
+        "chatroom-client: the port must be 1-65535, not 99999.\nTry 'chatroom-client --help'.\n"
+    )
