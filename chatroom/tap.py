@@ -316,6 +316,15 @@ class Options(usage.Options):
         node = self["node-id"]
         if node is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", node):
             raise usage.UsageError("--node-id: 1-64 letters, digits, _ and - only")
+        if self["web"]:
+            from chatroom.web.twistedws import problem
+
+            trouble = problem()
+            if trouble is not None:
+                raise usage.UsageError(
+                    f"--web: {trouble}; install a Twisted that setup.cfg admits, "
+                    "or run without --web (the line door does not depend on it)"
+                )
 
     def settings(self) -> Settings:
         return Settings(

@@ -26,7 +26,6 @@ from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.tcp import Connection
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
-from twisted.web._websocket_impl import _handleEvent, _WebSocketWireProtocol
 from wsproto.connection import ConnectionState
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
@@ -39,6 +38,7 @@ from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.settings import Settings
 from chatroom.web.render import ENGLISH_WEB, web_audience
+from chatroom.web.twistedws import _handleEvent, _WebSocketWireProtocol
 
 
 class _Wire(_WebSocketWireProtocol):

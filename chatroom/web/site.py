@@ -20,7 +20,6 @@ from importlib import resources
 from twisted.internet.interfaces import IAddress
 from twisted.python.failure import Failure
 from twisted.web import http, pages, resource, server
-from twisted.web._websocket_impl import serverBootstrap
 from wsproto import ConnectionType
 from wsproto.events import AcceptConnection
 from wsproto.handshake import H11Handshake
@@ -29,6 +28,7 @@ from wsproto.utilities import RemoteProtocolError
 from chatroom.limits import IPNetwork, address_key
 from chatroom.protocol import format_peer
 from chatroom.web.door import WebDoor, _Wire
+from chatroom.web.twistedws import serverBootstrap
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
