@@ -12,12 +12,13 @@ import signal
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer
+from twisted.internet import defer, endpoints
 
 from chatroom.cluster import wire
 from chatroom.cluster.wire import encode as encode_op
 from chatroom.events import Private, from_fields, to_fields
 from chatroom.testing import connect, join, quit_all
+from chatroom.web.wsclient import JsonClient
 from tests.integration.process import spawn, stop_all
 from tests.integration.test_twistd import TWISTD, environment
 
@@ -254,3 +255,27 @@ async def test_stoppedNodeSaysGoodbyeAtOnce(reactor, processes, tmp_path, redis)
     await ala.expect(r"^Online \(1/50\): ala \(GL3\)$")
     again = await join(reactor, ports[0], "bob", "GL2")  # the name is free at once
     await quit_all(ala, again)
+
+
+@pytest_twisted.ensureDeferred
+async def test_browserOnOneNodeTcpOnAnother(reactor, processes, tmp_path, redis):
+    web = r"tcp6:0:interface=\:\:1"
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2, "--web", web)
+    site = int(re.search(r"Site starting on (\d+)", nodes[0].output).group(1))
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    browser = JsonClient(reactor, f"[::1]:{site}")
+    await endpoints.connectProtocol(endpoints.TCP6ClientEndpoint(reactor, "::1", site), browser)
+    await browser.opened
+    browser.say("Żaneta", "GL2")
+    registered = await browser.expect("registered")
+    assert (registered["online"], registered["max"]) == (2, 100)
+    await bob.expect(stamped(r"\* Żaneta \(GL2\) joined \(2/100 online\)"))
+    bob.say("hello browser")
+    public = await browser.expect("public")
+    assert (public["name"], public["text"]) == ("bob", "hello browser")
+    browser.say("/msg bob cześć z przeglądarki")
+    await bob.expect(stamped(r"\[private\] Żaneta \(GL2\): cześć z przeglądarki"))
+    browser.say("/wyjdz")
+    await browser.closed
+    await bob.expect(stamped(r"\* Żaneta \(GL2\) left"))
+    await quit_all(bob)
