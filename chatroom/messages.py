@@ -159,9 +159,6 @@ OP_WAIT = Message(
 OP_DISABLED = Message("this server has no operators (it runs without --op-password-file).")
 NOT_OPERATOR = Message("/{word} is for operators; /op PASSWORD makes you one.")
 NOT_YOURSELF = Message("that is you; name someone else.")
-ON_ANOTHER_NODE = Message(
-    "{name} is connected to another server of this cluster; an operator there can do that."
-)
 BAD_MINUTES = Message("{value} is not a number of minutes from 1 to {max}.")
 # Replies to the operator.
 NOT_BANNED_LOOPBACK = Message(

@@ -11,6 +11,7 @@ the password never is.  L{chatroom.commands} lists these in its table.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from chatroom import events, messages
@@ -41,9 +42,6 @@ def _target(session: Session, args: str, usage: Message, alias: Message) -> tupl
         raise RuleError(messages.NO_SUCH_USER, name=clean(name))
     if member is session.member:
         raise RuleError(messages.NOT_YOURSELF)
-    if member.node is not None:
-        # Until the cluster carries moderation decisions, act where they are.
-        raise RuleError(messages.ON_ANOTHER_NODE, name=member.name)
     return member, rest.strip()
 
 
@@ -110,6 +108,18 @@ def ban(session: Session, args: str, now: float) -> None:
     reason = clean(reason)
     room = session.room
     by = session.member
+    if target.node is not None:
+        # Only the node they are connected to knows their address: it bans.
+        room.journal.info(
+            "moderation: {by} banned {name} (on node {node}) for {minutes} minutes: {reason}",
+            by=by.name,
+            name=target.name,
+            node=target.node,
+            minutes=minutes,
+            reason=reason,
+        )
+        room.remove(target, by, now, reason, minutes)
+        return
     address = peer_address(target.peer)
     if room.moderation.is_protected(address):
         room.journal.info(
@@ -122,7 +132,9 @@ def ban(session: Session, args: str, now: float) -> None:
         room.remove(target, by, now, reason)
         session.notice(messages.NOT_BANNED_LOOPBACK, address=address, name=target.name)
         return
-    room.moderation.ban(Ban(address, now + minutes * 60, target.name, by.name, reason))
+    banned = Ban(address, now + minutes * 60, target.name, by.name, reason)
+    room.moderation.ban(banned)
+    room.bus.share("ban", asdict(banned))
     room.journal.info(
         "moderation: {by} banned {address} ({name}) for {minutes} minutes: {reason}",
         by=by.name,
@@ -144,6 +156,7 @@ def unban(session: Session, args: str, now: float) -> None:
     lifted = moderation.unban(words[0])
     if lifted is None:
         raise RuleError(messages.NOT_BANNED, address=clean(words[0]))
+    session.room.bus.share("unban", {"address": lifted.address})
     session.room.journal.info(
         "moderation: {by} lifted the ban on {address} ({name})",
         by=session.member.name,
@@ -179,6 +192,8 @@ def mute(session: Session, args: str, now: float) -> None:
         raise _usage(messages.USAGE_MUTE, messages.USAGE_MUTE_EN)
     room = session.room
     room.moderation.mute(target.key, now + minutes * 60)
+    data = {"key": target.key, "until": now + minutes * 60, "by": session.member.name}
+    room.bus.share("mute", {**data, "minutes": minutes})
     room.journal.info(
         "moderation: {by} muted {name} for {minutes} minutes",
         by=session.member.name,
@@ -201,8 +216,10 @@ def unmute(session: Session, args: str, now: float) -> None:
     room = session.room
     target = room.find(name)
     shown = target.name if target is not None else clean(name)
-    if not room.moderation.unmute(target.key if target is not None else name_key(name)):
+    key = target.key if target is not None else name_key(name)
+    if not room.moderation.unmute(key):
         raise RuleError(messages.NOT_MUTED, name=shown)
+    room.bus.share("unmute", {"key": key, "by": session.member.name})
     room.journal.info("moderation: {by} unmuted {name}", by=session.member.name, name=shown)
     if target is not None:
         room.notify(target, events.Notice(Text(messages.YOU_ARE_UNMUTED, by=session.member.name)))

@@ -442,8 +442,11 @@ class Room:
         """
         An operator removes a member: last words to them (who, why, and for
         how long with a ban of C{minutes}), the room told the same, and the
-        connection closed.
+        connection closed.  A member on another node is removed by that node.
         """
+        if member.node is not None:
+            self.bus.remove(member, by.name, now, why, minutes)
+            return
         reason = why or Text(messages.NO_REASON)
         if minutes:
             duration = Text(messages.FOR_MINUTES, minutes=minutes)
@@ -460,9 +463,13 @@ class Room:
 
     def announcement(self, member: Member, text: str, now: float) -> None:
         """An operator's notice to everyone, the operator included."""
-        text = clean(text)
+        self.bus.announce(member, clean(text), now)
+
+    def applied_announcement(self, member: Member, text: str, now: float) -> None:
+        """The bus says: an operator (C{member}, maybe elsewhere) announced C{text}."""
         self.fanout.broadcast(events.Announcement(now, member.name, text))
-        self.journal.info("moderation: {name} announced: {text}", name=member.name, text=text)
+        if member.node is None:
+            self.journal.info("moderation: {name} announced: {text}", name=member.name, text=text)
 
     def _changed(self) -> None:
         """

@@ -95,9 +95,11 @@ def node(hub: Hub, name: str, clock: task.Clock) -> tuple[RedisBus, Room]:
     return bus, room
 
 
-def person(room: Room, name: str, clock: task.Clock) -> tuple[Session, Recorder]:
+def person(
+    room: Room, name: str, clock: task.Clock, peer: str = "[::1]:1"
+) -> tuple[Session, Recorder]:
     out = Recorder()
-    session = Session(room, out.send, out.close, "[::1]:1")
+    session = Session(room, out.send, out.close, peer)
     session.start()
     session.line_received(name, clock.seconds())
     session.line_received("GL1", clock.seconds())
@@ -205,3 +207,25 @@ def test_nodeRedisForgotIsDroppedAfterTwoHeartbeats():
     bus1._heartbeat()
     assert ala_out.lines()[0].endswith("* bob (GL1) left")
     assert room1.roster() == [("ala", "GL1")]
+
+
+def test_aBanDecidedOnOneNodeIsEnforcedByAll():
+    """Only the target's node knows the address: it bans, and tells the others."""
+    hub, [(_, room1), (_, room2)], [(ala, ala_out)] = two_nodes((0, "ala"))
+    clock = task.Clock()
+    bob, bob_out = person(room2, "bob", clock, peer="[2001:db8::7]:5000")
+    hub.deliver()
+    ala_out.lines()
+    room1.remove(room1.find("bob"), ala.member, 100.0, "flood", minutes=5)
+    hub.deliver()
+    assert bob_out.lines()[-1] == "Error: " + en(
+        messages.BANNED_YOU,
+        by="ala",
+        reason="flood",
+        duration=en(messages.FOR_MINUTES, minutes=5),
+    )
+    assert bob_out.closed
+    assert ala_out.lines()[0].endswith("* bob (GL1) was banned for 5 minutes by ala (flood)")
+    for room in (room1, room2):
+        ban = room.moderation.banned("2001:db8::7", 101.0)
+        assert (ban.name, ban.by, ban.until) == ("bob", "ala", 400.0)

@@ -55,6 +55,18 @@ class Bus(Protocol):
     def whisper(self, member: Member, target: Member, text: str, now: float) -> None:
         """A private message to a member on another node."""
 
+    def announce(self, member: Member, text: str, now: float) -> None:
+        """An operator's announcement, for everyone."""
+
+    def remove(self, target: Member, by: str, now: float, why: str, minutes: int) -> None:
+        """An operator here kicks (C{minutes}: and bans) a member on another node."""
+
+    def share(self, kind: str, data: dict[str, object]) -> None:
+        """
+        A moderation decision made here, for the other nodes to apply too:
+        C{ban}, C{unban}, C{mute}, C{unmute} (see L{chatroom.cluster.node}).
+        """
+
 
 class LocalBus:
     """One process is the whole room: every operation is applied at once, here."""
@@ -85,3 +97,12 @@ class LocalBus:
 
     def whisper(self, member: Member, target: Member, text: str, now: float) -> None:
         raise AssertionError("one process has no members on other nodes")
+
+    def announce(self, member: Member, text: str, now: float) -> None:
+        self.room.applied_announcement(member, text, now)
+
+    def remove(self, target: Member, by: str, now: float, why: str, minutes: int) -> None:
+        raise AssertionError("one process has no members on other nodes")
+
+    def share(self, kind: str, data: dict[str, object]) -> None:
+        """Nobody else to tell."""

@@ -31,6 +31,7 @@ import os
 import re
 import secrets
 import socket
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from twisted.application.service import Service
@@ -42,6 +43,7 @@ from chatroom.cluster import claims, wire
 from chatroom.cluster.claims import Claims, claim_value
 from chatroom.cluster.link import Address, Link
 from chatroom.events import Text
+from chatroom.moderation import Ban, peer_address
 from chatroom.names import NAME_MAX, RuleError, name_key
 from chatroom.room import Member, NameTaken
 
@@ -264,6 +266,87 @@ class RedisBus(Service):
         event = events.Private(now, member.name, member.group, text)
         sent = self._publish(wire.Op("whisper", self.node, target.id, event), target.node)
         sent.addErrback(lambda failure: None)
+
+    # Moderation: decided where the operator is, applied everywhere
+
+    def announce(self, member: Member, text: str, now: float) -> None:
+        if not self.whole:
+            self.room.applied_announcement(member, text, now)
+            return
+        event = events.Announcement(now, member.name, text)
+        self._publish(wire.Op("announce", self.node, member.id, event)).addErrback(
+            self._apply_here, self.room.applied_announcement, member, text, now
+        )
+
+    def remove(self, target: Member, by: str, now: float, why: str, minutes: int) -> None:
+        data = {"by": by, "why": why, "minutes": minutes, "time": now}
+        sent = self._publish(wire.Op("kick", self.node, target.id, data=data), target.node)
+        sent.addErrback(lambda failure: None)  # split: out of reach, like a whisper
+
+    def share(self, kind: str, data: dict[str, object]) -> None:
+        if self.whole:
+            self._publish(wire.Op(kind, self.node, data=data)).addErrback(lambda failure: None)
+
+    def _on_announce(self, op: wire.Op) -> None:
+        event = op.event
+        member = self.local.get(op.id) if op.node == self.node else None
+        if member is None:
+            member = Member.remote(op.node, op.id, event.by, "")
+        self.room.applied_announcement(member, event.text, event.time)
+
+    def _on_kick(self, op: wire.Op) -> None:
+        member = self.local.get(op.id)
+        room = self.room
+        if member is None or not room.is_present(member):
+            return  # gone meanwhile
+        by, why = str(op.data["by"]), str(op.data["why"])
+        minutes, now = int(op.data["minutes"]), float(op.data["time"])
+        if minutes:
+            address = peer_address(member.peer)
+            if room.moderation.is_protected(address):
+                minutes = 0  # as on one server: a protected address is only kicked
+            else:
+                ban = Ban(address, now + minutes * 60, member.name, by, why)
+                room.moderation.ban(ban)
+                self.share("ban", asdict(ban))
+        room.journal.info(
+            "moderation: {by} (on node {node}) removed {name} ({peer}): {reason}",
+            by=by,
+            node=op.node,
+            name=member.name,
+            peer=member.peer,
+            reason=why,
+        )
+        room.remove(member, Member.remote(op.node, "", by, ""), now, why, minutes)
+
+    def _on_ban(self, op: wire.Op) -> None:
+        if op.node != self.node:
+            self.room.moderation.ban(Ban(**op.data))
+
+    def _on_unban(self, op: wire.Op) -> None:
+        if op.node != self.node:
+            self.room.moderation.unban(str(op.data["address"]))
+
+    def _on_mute(self, op: wire.Op) -> None:
+        if op.node == self.node:
+            return
+        room, key = self.room, str(op.data["key"])
+        room.moderation.mute(key, float(op.data["until"]))
+        member = room.holder(key)
+        if member is not None and room.is_present(member):
+            duration = Text(messages.FOR_MINUTES, minutes=int(op.data["minutes"]))
+            text = Text(messages.YOU_ARE_MUTED, by=str(op.data["by"]), duration=duration)
+            room.notify(member, events.Notice(text))
+
+    def _on_unmute(self, op: wire.Op) -> None:
+        if op.node == self.node:
+            return
+        room, key = self.room, str(op.data["key"])
+        room.moderation.unmute(key)
+        member = room.holder(key)
+        if member is not None and room.is_present(member):
+            text = Text(messages.YOU_ARE_UNMUTED, by=str(op.data["by"]))
+            room.notify(member, events.Notice(text))
 
     # Talking to Redis
 

@@ -16,6 +16,11 @@ the others' and exclude a sender from its own message.
     node's C{gone} is published by a Lua script in Redis (L{claims}), so it
     is written here by hand too: keep the two in step;
   - C{whisper}: on the target node's own channel only, with a L{Private}.
+  - C{announce}: an operator's L{Announcement}, on the room's channel.
+  - C{kick}: to the target's node only: an operator elsewhere removes one of
+    its members (C{data}: by, why, minutes; minutes above 0: a ban too);
+  - C{ban}, C{unban}, C{mute}, C{unmute}: a moderation decision, on the
+    room's channel, for every node's own records (C{data}: its fields).
 """
 
 from __future__ import annotations
@@ -29,7 +34,21 @@ from chatroom.events import Event, from_fields, to_fields
 VERSION = 1
 """Bumped when a change would confuse an older node; other versions are ignored."""
 
-KINDS = ("join", "leave", "say", "rename", "state", "gone", "whisper")
+KINDS = (
+    "join",
+    "leave",
+    "say",
+    "rename",
+    "state",
+    "gone",
+    "whisper",
+    "announce",
+    "kick",
+    "ban",
+    "unban",
+    "mute",
+    "unmute",
+)
 
 
 class BadMessage(ValueError):
@@ -46,6 +65,7 @@ class Op:
     @ivar members: for C{state}: (id, name, group) of each member.
     @ivar hello: for C{state}: the sender has just (re)joined; answer with yours.
     @ivar max: for C{state}: the sender's --max-clients.
+    @ivar data: for moderation: the decision's fields (plain JSON values).
     """
 
     kind: str
@@ -55,6 +75,7 @@ class Op:
     members: list[tuple[str, str, str]] = field(default_factory=list)
     hello: bool = False
     max: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def encode(op: Op) -> str:
@@ -67,6 +88,8 @@ def encode(op: Op) -> str:
         data["members"] = [list(member) for member in op.members]
         data["hello"] = op.hello
         data["max"] = op.max
+    if op.data:
+        data["data"] = op.data
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -90,6 +113,7 @@ def decode(text: str | bytes) -> Op:
             [(str(i), str(n), str(g)) for i, n, g in data.get("members", ())],
             bool(data.get("hello", False)),
             int(data.get("max", 0)),
+            dict(data.get("data", {})),
         )
     except BadMessage:
         raise

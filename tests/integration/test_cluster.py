@@ -279,3 +279,39 @@ async def test_browserOnOneNodeTcpOnAnother(reactor, processes, tmp_path, redis)
     await browser.closed
     await bob.expect(stamped(r"\* Żaneta \(GL2\) left"))
     await quit_all(bob)
+
+
+@pytest_twisted.ensureDeferred
+async def test_operatorOnOneNodeModeratesTheWholeRoom(reactor, processes, tmp_path, redis):
+    password = tmp_path / "op-password"
+    password.write_text("sesame\n", encoding="utf-8")
+    options = ("--op-password-file", str(password))
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2, *options)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    bob = await join(reactor, ports[1], "bob", "GL1")
+    cyd = await join(reactor, ports[1], "cyd", "GL2")
+    await ala.expect(r"\* cyd \(GL2\) joined")
+    ala.say("/op sesame")
+    await ala.expect("^You are an operator now")
+
+    ala.say("/announce quiz at noon")
+    for client in (ala, bob, cyd):
+        await client.expect(stamped(r"\[announcement\] ala: quiz at noon"))
+
+    ala.say("/mute bob 5")
+    await bob.expect(r"^ala muted you for 5 minutes: the room won't see your lines until then\.$")
+    bob.say("can you hear me")
+    await bob.expect(r"^Error: you are muted for 5 more minutes; your line was not sent\.$")
+    ala.say("/unmute bob")
+    await bob.expect(r"^ala lifted your mute; you can speak again\.$")
+    bob.say("free again")
+    await ala.expect(stamped(r"bob \(GL1\): free again"))
+
+    ala.say("/kick cyd spam")
+    await cyd.expect(r"^Error: you were kicked out by ala \(spam\); closing the connection\.$")
+    await cyd.closed
+    for client in (ala, bob):
+        await client.expect(stamped(r"\* cyd \(GL2\) was kicked out by ala \(spam\)"))
+    await nodes[1].expect(r"moderation: ala \(on node node0\) removed cyd")
+    await quit_all(ala, bob)
+    assert not [line for line in ala.lines + bob.lines if "can you hear me" in line]
