@@ -5,7 +5,7 @@ import pytest
 from chatroom import i18n, messages
 from chatroom.events import Text
 from chatroom.moderation import Ban, Moderation, minutes_left, peer_address
-from chatroom.testing import FakePeer, make_factory
+from chatroom.testing import FakePeer, en, make_factory
 
 NOW = 1_000_000.0
 
@@ -115,22 +115,38 @@ def test_polishCountsMinutes():
     assert polish.text(text).startswith("ala wycisza cię na 5 minut:")
 
 
-def test_aMemberOfAnotherNodeIsLeftToThatNode():
+def test_aMemberOfAnotherNodeIsRemovedThroughTheBus():
+    """In a cluster, the target's own node removes them; decisions go to every node."""
+    from chatroom.cluster.bus import LocalBus
     from chatroom.room import Member
 
+    class Recording(LocalBus):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def remove(self, target, by, now, why, minutes):
+            self.calls.append(("remove", target.name, by, why, minutes))
+
+        def share(self, kind, data):
+            self.calls.append((kind, data.get("key")))
+
     factory = make_factory()
+    bus = Recording()
+    bus.attach(factory.room)
+    factory.room.bus = bus
     factory.room.moderation = Moderation("sesame")
     factory.room.show(Member.remote("node-b", "b:1", "zenon", "GL9"))
     ala = FakePeer(factory)
     ala.register("ala")
-    ala.say("/op sesame", "/kick zenon", "/mute zenon")
-    assert (
-        ala.lines()[1:]
-        == [
-            "Error: zenon is connected to another server of this cluster; an operator there "
-            "can do that."
-        ]
-        * 2
+    ala.say("/op sesame", "/kick zenon spam", "/mute zenon 5", "/ban zenon 10 again")
+    assert bus.calls == [
+        ("remove", "zenon", "ala", "spam", 0),
+        ("mute", "zenon"),
+        ("remove", "zenon", "ala", "again", 10),
+    ]
+    assert ala.lines()[-1] == en(
+        messages.MUTE_DONE, name="zenon", duration=en(messages.FOR_MINUTES, minutes=5)
     )
 
 
