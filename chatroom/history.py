@@ -58,6 +58,16 @@ class LocalHistory:
         self._events.append(event)
         self._unmarked += 1
 
+    def events(self) -> list[Public]:
+        """The kept messages as recorded, oldest first."""
+        return list(self._events)
+
+    def load(self, events: list[Public]) -> None:
+        """Keep these instead (the last C{size}): a cluster's shared history, fetched."""
+        self._events = deque(events, maxlen=self.size)
+        self._marked = deque(maxlen=self.size)
+        self._unmarked = len(self._events)
+
     def replay(self) -> list[Public]:
         fresh = min(self._unmarked, self.size)
         if fresh:

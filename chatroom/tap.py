@@ -364,6 +364,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             settings.max_clients,
             ttl=options["cluster-ttl"],
             node_id=options["node-id"],
+            history=settings.history,
         )
         # Added first, stopped last: the goodbyes here, then the one to the cluster.
         bus.setServiceParent(top)

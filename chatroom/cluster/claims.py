@@ -95,6 +95,18 @@ return 0
 """
 """A node stopping: off the list, and its members announced gone (once)."""
 
+SAY = """
+local history, channel, message, size = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('PUBLISH', channel, message)
+redis.call('RPUSH', history, message)
+redis.call('LTRIM', history, -size, -1)
+return 0
+"""
+"""
+A public message: published, and kept in the room's capped history list in
+the same step, so the list's order is the channel's.
+"""
+
 BATCH = 500
 """Names per script call: big enough to be cheap, small enough not to stall Redis."""
 

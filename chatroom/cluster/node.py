@@ -78,12 +78,14 @@ class RedisBus(Service):
         ttl: float = 10.0,
         node_id: str | None = None,
         prefix: str = "chatroom",
+        history: int = 0,
     ) -> None:
         self.reactor = reactor
         self.node = node_id or default_node_id()
         self.max_clients = max_clients
         self.ttl = ttl
         self.prefix = prefix
+        self.history = history  # public messages kept in Redis for newcomers; 0: none
         self.channel = f"{prefix}:room"
         self.link = Link(
             reactor,
@@ -222,9 +224,16 @@ class RedisBus(Service):
             self.room.applied_say(member, text, now)
             return
         event = events.Public(now, member.name, member.group, text)
-        self._publish(wire.Op("say", self.node, member.id, event)).addErrback(
-            self._apply_here, self.room.applied_say, member, text, now
-        )
+        op = wire.Op("say", self.node, member.id, event)
+        if self.history:
+            sent = self.link.eval(
+                claims.SAY,
+                [f"{self.prefix}:history"],
+                [self.channel, wire.encode(op), self.history],
+            )
+        else:
+            sent = self._publish(op)
+        sent.addErrback(self._apply_here, self.room.applied_say, member, text, now)
 
     def rename(self, member: Member, name: str, now: float) -> None:
         key = name_key(name)
@@ -524,6 +533,7 @@ class RedisBus(Service):
         except Exception as e:
             self.log.warn("cluster: Redis {address}: {why}", address=str(self.link.address), why=e)
             return
+        yield self._load_history()
         if generation != self._generation or not self.link.up:
             return
         # From here on, everything goes through Redis; the roster published
@@ -544,6 +554,36 @@ class RedisBus(Service):
             self._told_split = False
             self.room.announce(Text(messages.WHOLE))
         yield self._settle(lost)
+
+    @defer.inlineCallbacks
+    def _load_history(self):
+        """
+        The room's recent public messages as Redis kept them: what was said
+        before this node started, or elsewhere while it was split.
+        """
+        history = self.room.history
+        if not self.history or history is None:
+            return
+        try:
+            kept = yield self.link.execute("LRANGE", f"{self.prefix}:history", -self.history, -1)
+        except Exception:
+            return  # lost again; the next heal tries again
+        shared = []
+        for message in kept or ():
+            try:
+                op = wire.decode(message)
+            except wire.BadMessage:
+                continue
+            if isinstance(op.event, events.Public):
+                shared.append(op.event)
+        # What arrived here after Redis answered is not in its answer: keep it.
+        said = {_said(event) for event in shared}
+        since = []
+        for event in reversed(history.events()):
+            if _said(event) in said:
+                break
+            since.append(event)
+        history.load(shared + since[::-1])
 
     def _heartbeat(self) -> None:
         if not self.link.up:
@@ -628,3 +668,7 @@ class RedisBus(Service):
 def _left(member: Member, now: float) -> events.Left:
     """A leave nobody announced (a node gone, a split): the counts are filled in by the room."""
     return events.Left(now, member.name, member.group, 0, 0)
+
+
+def _said(event: events.Public) -> tuple[float, str, str]:
+    return (event.time, event.name, event.text)

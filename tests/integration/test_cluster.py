@@ -315,3 +315,27 @@ async def test_operatorOnOneNodeModeratesTheWholeRoom(reactor, processes, tmp_pa
     await nodes[1].expect(r"moderation: ala \(on node node0\) removed cyd")
     await quit_all(ala, bob)
     assert not [line for line in ala.lines + bob.lines if "can you hear me" in line]
+
+
+@pytest_twisted.ensureDeferred
+async def test_aNodeStartedLaterReplaysTheRoomsHistory(reactor, processes, tmp_path, redis):
+    [first], [port] = await start_nodes(reactor, processes, tmp_path, redis, 1, "--history", "2")
+    ala = await join(reactor, port, "ala", "GL3")
+    for text in ("one", "two", "three"):
+        ala.say(text)
+    await first.expect(r"public ala: three")
+    # A second node, started after all that: its newcomers see the room's last two.
+    argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
+            "--port", r"tcp6:0:interface=\:\:1", "--redis", redis.url,
+            "--history", "2", "--node-id", "late"]  # fmt: skip
+    late = spawn(reactor, argv, environment(), path=str(tmp_path))
+    processes.append(late)
+    late_port = int((await late.expect(r"ChatFactory starting on (\d+)")).group(1))
+    await late.expect(r"Redis .* connected")
+    bob = await join(reactor, late_port, "bob", "GL1")
+    await bob.expect(r"\[history\] ala \(GL3\): three$")
+    assert [line[11:] for line in bob.lines if "[history]" in line] == [
+        "[history] ala (GL3): two",
+        "[history] ala (GL3): three",
+    ]
+    await quit_all(ala, bob)
