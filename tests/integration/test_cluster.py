@@ -19,7 +19,7 @@ from chatroom.cluster.wire import encode as encode_op
 from chatroom.events import Private, from_fields, to_fields
 from chatroom.testing import connect, join, quit_all
 from chatroom.web.wsclient import JsonClient
-from tests.integration.process import spawn, stop_all
+from tests.integration.process import python, spawn, stop_all
 from tests.integration.test_twistd import TWISTD, environment
 
 TTL = "1.5"  # seconds: a dead node is announced within about 2 s
@@ -111,6 +111,21 @@ async def test_threeNodesOneRoom(reactor, processes, tmp_path, redis):
     await cyd.closed
     await ala.expect(stamped(r"\* cyd \(GL2\) left"))
     await bob.expect(stamped(r"\* cyd \(GL2\) left"))
+
+    # chatroom-client on the third node, talking with nc on the first.
+    env = {**os.environ, "NO_COLOR": "", "TERM": "xterm"}
+    argv = python("-m", "chatroom.client", "::1", str(ports[2]), "--name", "dora", "--group", "GL5")
+    dora = spawn(reactor, argv, env)
+    processes.append(dora)
+    await dora.expect(r"^Hello dora \(GL5\), you are in: 4/150 online")
+    await ala.expect(stamped(r"\* dora \(GL5\) joined \(4/150 online\)"))
+    dora.write("hi from the client\n")
+    await ala.expect(stamped(r"dora \(GL5\): hi from the client"))
+    ala.say("/msg dora psst")
+    await dora.expect(r"\[private\] ala \(GL3\): psst$")
+    dora.write("/wyjdz\n")
+    assert await dora.wait() == 0
+    await ala.expect(stamped(r"\* dora \(GL5\) left"))
     await quit_all(ala, bob, taken)
 
     # Private text is nowhere: not in any node's log, not in any Redis key.
