@@ -27,13 +27,20 @@ class Hub:
         self.queue: list[tuple[str, str]] = []
         self.names: dict[str, str] = {}
         self.taken_next: set[str] = set()
+        self.clocks: list[task.Clock] = []
 
     def deliver(self) -> None:
-        while self.queue:
-            channel, message = self.queue.pop(0)
-            for bus in self.buses:
-                if bus.link.up and channel in bus.link.channels:
-                    bus._received(channel, message)
+        """Every node's turn ends (its publishing goes out), and Redis delivers; until quiet."""
+        while True:
+            for clock in self.clocks:
+                clock.advance(0)
+            if not self.queue:
+                return
+            while self.queue:
+                channel, message = self.queue.pop(0)
+                for bus in self.buses:
+                    if bus.link.up and channel in bus.link.channels:
+                        bus._received(channel, message)
 
 
 class FakeLink:
@@ -90,6 +97,8 @@ def node(hub: Hub, name: str, clock: task.Clock) -> tuple[RedisBus, Room]:
     bus.claims.redis = bus.link
     room = Room(10, Fanout(None), bus=bus)
     hub.buses.append(bus)
+    if clock not in hub.clocks:
+        hub.clocks.append(clock)
     bus.link.connect(bus)
     hub.deliver()
     return bus, room
@@ -140,10 +149,11 @@ def test_everyNodeSeesOneOrder():
         bob.line_received(f"b{i}", 0.0)
     assert ala_out.lines() == cyd_out.lines() == []  # nothing applied before Redis says so
     hub.deliver()
-    said = [line.split(": ")[1] for line in cyd_out.lines()]
-    assert said == ["a0", "b0", "a1", "b1", "a2", "b2"]
-    assert [line.split(": ")[1] for line in ala_out.lines()] == ["b0", "b1", "b2"]
-    assert [line.split(": ")[1] for line in bob_out.lines()] == ["a0", "a1", "a2"]
+    # cyd (on ala's node) hears everything: the one order, which the others share.
+    order = [line.split(": ")[1] for line in cyd_out.lines()]
+    assert sorted(order) == ["a0", "a1", "a2", "b0", "b1", "b2"]
+    assert [line.split(": ")[1] for line in ala_out.lines()] == [x for x in order if x[0] == "b"]
+    assert [line.split(": ")[1] for line in bob_out.lines()] == [x for x in order if x[0] == "a"]
 
 
 def test_nameTakenElsewhereAnswersLater():
@@ -229,3 +239,21 @@ def test_aBanDecidedOnOneNodeIsEnforcedByAll():
     for room in (room1, room2):
         ban = room.moderation.banned("2001:db8::7", 101.0)
         assert (ban.name, ban.by, ban.until) == ("bob", "ala", 400.0)
+
+
+def test_aTurnsOperationsLeaveAsOneRedisMessage():
+    hub, [(bus1, _), _], [(ala, _), (_, bob_out)] = two_nodes((0, "ala"), (1, "bob"))
+    for text in ("one", "two", "three"):
+        ala.line_received(text, 0.0)
+    ala.line_received("/nick ola", 0.0)
+    for clock in hub.clocks:
+        clock.advance(0)
+    assert len(hub.queue) == 1  # one PUBLISH (this fake Redis grants the claim at once)
+    hub.deliver()
+    lines = bob_out.lines()
+    assert [line.split("] ")[1] for line in lines] == [
+        "ala (GL1): one",
+        "ala (GL1): two",
+        "ala (GL1): three",
+        "* ala is now known as ola",
+    ]

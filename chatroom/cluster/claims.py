@@ -96,15 +96,16 @@ return 0
 """A node stopping: off the list, and its members announced gone (once)."""
 
 SAY = """
-local history, channel, message, size = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
-redis.call('PUBLISH', channel, message)
-redis.call('RPUSH', history, message)
+local history, channel, payload, size = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('PUBLISH', channel, payload)
+redis.call('RPUSH', history, unpack(ARGV, 4))
 redis.call('LTRIM', history, -size, -1)
 return 0
 """
 """
-A public message: published, and kept in the room's capped history list in
-the same step, so the list's order is the channel's.
+A turn's operations (C{ARGV[2]}) published, and its public lines
+(C{ARGV[4:]}, one entry each) kept in the room's capped history list in the
+same step, so the list's order is the channel's.
 """
 
 BATCH = 500

@@ -37,10 +37,11 @@ from typing import TYPE_CHECKING
 from twisted.application.service import Service
 from twisted.internet import defer, task
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chatroom import events, messages
 from chatroom.cluster import claims, wire
-from chatroom.cluster.claims import Claims, claim_value
+from chatroom.cluster.claims import BATCH, Claims, claim_value
 from chatroom.cluster.link import Address, Link
 from chatroom.events import Text
 from chatroom.moderation import Ban, peer_address
@@ -103,6 +104,8 @@ class RedisBus(Service):
         self.maxes: dict[str, int] = {}
         self._serial = itertools.count(1)
         self._joining: dict[str, defer.Deferred[None]] = {}
+        # This turn's operations for the room's channel: (JSON, a public line?, waiter).
+        self._outbox: list[tuple[str, bool, defer.Deferred]] = []
         self._leaving: dict[str, tuple[Member, str]] = {}
         self._told_split = False
         self._missing: set[str] = set()
@@ -134,6 +137,7 @@ class RedisBus(Service):
         super().stopService()  # from here on, our own 'gone' is a goodbye, not news
         if self._beat.running:
             self._beat.stop()
+        self._flush()
         if self.link.up:
             try:
                 yield self.link.eval(
@@ -198,21 +202,24 @@ class RedisBus(Service):
 
     def leave(self, member: Member, now: float, reason: str, left: events.Left | None) -> None:
         self.local.pop(member.id, None)
-        self.claims.release(member.key)
-        if member.pending is not None:
-            self.claims.release(member.pending)
         if self._joining.pop(member.id, None) is not None and left is None:
             # The others will see the join: they must see the leave.
             left = events.Left(now, member.name, member.group, 0, 0)
-        if left is None:
-            return
-        if not self.whole:
-            self.room.applied_leave(member, left, reason)
+        if left is None or not self.whole:
+            if left is not None:
+                self.room.applied_leave(member, left, reason)
+            self._release(member.key, member.pending)
             return
         self._leaving[member.id] = (member, reason)
-        self._publish(wire.Op("leave", self.node, member.id, left)).addErrback(
-            self._apply_here, self._left_here, member.id, left
-        )
+        sent = self._publish(wire.Op("leave", self.node, member.id, left))
+        sent.addErrback(self._apply_here, self._left_here, member.id, left)
+        # Free the name once the leave is out: whoever takes it next joins after it.
+        sent.addBoth(lambda _: self._release(member.key, member.pending))
+
+    def _release(self, *keys: str | None) -> None:
+        for key in keys:
+            if key is not None:
+                self.claims.release(key)
 
     def _left_here(self, id: str, left: events.Left) -> None:
         member, reason = self._leaving.pop(id, (None, ""))
@@ -224,15 +231,7 @@ class RedisBus(Service):
             self.room.applied_say(member, text, now)
             return
         event = events.Public(now, member.name, member.group, text)
-        op = wire.Op("say", self.node, member.id, event)
-        if self.history:
-            sent = self.link.eval(
-                claims.SAY,
-                [f"{self.prefix}:history"],
-                [self.channel, wire.encode(op), self.history],
-            )
-        else:
-            sent = self._publish(op)
+        sent = self._publish(wire.Op("say", self.node, member.id, event))
         sent.addErrback(self._apply_here, self.room.applied_say, member, text, now)
 
     def rename(self, member: Member, name: str, now: float) -> None:
@@ -257,17 +256,16 @@ class RedisBus(Service):
             self.room.rename_refused(member, name)
         else:
             old = member.key
-            self._announce_rename(member, name, now)
-            self.claims.release(old)
+            # The old name is free once the rename is out, not before.
+            self._announce_rename(member, name, now).addBoth(lambda _: self.claims.release(old))
 
-    def _announce_rename(self, member: Member, name: str, now: float) -> None:
+    def _announce_rename(self, member: Member, name: str, now: float) -> defer.Deferred:
         if not self.whole:
             self.room.applied_rename(member, name, now)
-            return
+            return defer.succeed(None)
         event = events.Renamed(now, member.name, name)
-        self._publish(wire.Op("rename", self.node, member.id, event)).addErrback(
-            self._apply_here, self.room.applied_rename, member, name, now
-        )
+        sent = self._publish(wire.Op("rename", self.node, member.id, event))
+        return sent.addErrback(self._apply_here, self.room.applied_rename, member, name, now)
 
     def whisper(self, member: Member, target: Member, text: str, now: float) -> None:
         # Published to the target's node only, and never logged: not even
@@ -360,8 +358,49 @@ class RedisBus(Service):
     # Talking to Redis
 
     def _publish(self, op: wire.Op, node: str | None = None) -> defer.Deferred:
-        channel = self.channel if node is None else self._inbox(node)
-        return self.link.publish(channel, wire.encode(op))
+        """
+        Send C{op} to the room's channel, or to C{node}'s own.
+
+        What goes to the room's channel in one reactor turn leaves as one
+        Redis message (a JSON list), as the fan-out writes once per turn: a
+        busy turn costs one C{PUBLISH} here and one parse at each node, not
+        one per line.  Fires once it is out.
+        """
+        if node is not None:
+            return self.link.publish(self._inbox(node), wire.encode(op))
+        sent: defer.Deferred = defer.Deferred()
+        outbox = self._outbox
+        if not outbox:
+            self.reactor.callLater(0, self._flush)
+        outbox.append((wire.encode(op), op.kind == "say", sent))
+        return sent
+
+    def _flush(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        for start in range(0, len(outbox), BATCH):
+            self._send_batch(outbox[start : start + BATCH])
+
+    def _send_batch(self, batch: list[tuple[str, bool, defer.Deferred]]) -> None:
+        messages = [message for message, _, _ in batch]
+        payload = messages[0] if len(messages) == 1 else "[" + ",".join(messages) + "]"
+        said = [message for message, say, _ in batch if say]
+        if self.history and said:
+            # Published and kept in the history list in one step (claims.SAY).
+            sent = self.link.eval(
+                claims.SAY,
+                [f"{self.prefix}:history"],
+                [self.channel, payload, self.history, *said],
+            )
+        else:
+            sent = self.link.publish(self.channel, payload)
+        sent.addBoth(self._flushed, [waiter for _, _, waiter in batch])
+
+    def _flushed(self, result, waiters: list[defer.Deferred]) -> None:
+        for waiter in waiters:
+            if isinstance(result, Failure):
+                waiter.errback(result)
+            else:
+                waiter.callback(None)
 
     def _apply_here(self, failure, apply, *args) -> None:
         """Publishing failed (Redis is going): apply here, as while split."""
@@ -369,17 +408,18 @@ class RedisBus(Service):
 
     def _received(self, channel: str, message: str) -> None:
         try:
-            op = wire.decode(message)
+            ops = wire.decode_all(message)
         except (wire.BadMessage, RuleError) as e:
             # Never the message itself: on our own channel it may be private.
             self.log.warn("cluster: dropped a message on {channel}: {why}", channel=channel, why=e)
             return
-        try:
-            getattr(self, f"_on_{op.kind}")(op)
-        except Exception:
-            self.log.failure(
-                "cluster: applying a {kind} from {node} failed", kind=op.kind, node=op.node
-            )
+        for op in ops:
+            try:
+                getattr(self, f"_on_{op.kind}")(op)
+            except Exception:
+                self.log.failure(
+                    "cluster: applying a {kind} from {node} failed", kind=op.kind, node=op.node
+                )
 
     def _on_join(self, op: wire.Op) -> None:
         event = op.event

@@ -93,12 +93,35 @@ def encode(op: Op) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+def decode_all(text: str | bytes) -> list[Op]:
+    """
+    The operations in one Redis message: one (a JSON object), or a node's
+    reactor turn of them (a JSON list of objects, in order).
+
+    @raise BadMessage: as L{decode}, for any of them.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise BadMessage(f"{type(e).__name__}: {e}") from None
+    if isinstance(data, list):
+        return [_op(item) for item in data]
+    return [_op(data)]
+
+
 def decode(text: str | bytes) -> Op:
     """
     @raise BadMessage: not JSON, another version, or fields that don't fit.
     """
     try:
         data = json.loads(text)
+    except ValueError as e:
+        raise BadMessage(f"{type(e).__name__}: {e}") from None
+    return _op(data)
+
+
+def _op(data: Any) -> Op:
+    try:
         if data.get("v") != VERSION:
             raise BadMessage(f"version {data.get('v')!r}")
         kind = data["op"]
