@@ -28,6 +28,7 @@ class Hub:
         self.names: dict[str, str] = {}
         self.taken_next: set[str] = set()
         self.clocks: list[task.Clock] = []
+        self.beats_fail = 0
 
     def deliver(self) -> None:
         """Every node's turn ends (its publishing goes out), and Redis delivers; until quiet."""
@@ -72,6 +73,9 @@ class FakeLink:
                 won.append(int(ok))
             return defer.succeed(won)
         if script == claims.BEAT:
+            if self.hub.beats_fail:
+                self.hub.beats_fail -= 1
+                return defer.fail(RuntimeError("ERR script error"))
             pairs = []
             for bus in self.hub.buses:
                 if bus.link.up:
@@ -257,3 +261,13 @@ def test_aTurnsOperationsLeaveAsOneRedisMessage():
         "ala (GL1): three",
         "* ala is now known as ola",
     ]
+
+
+def test_aHealThatFailedIsRetriedByTheHeartbeat():
+    hub, clock = Hub(), task.Clock()
+    hub.beats_fail = 1
+    bus, room = node(hub, "n1", clock)
+    assert not bus.whole  # linked, but its first heal failed
+    bus._heartbeat()
+    hub.deliver()
+    assert bus.whole and bus.maxes == {"n1": 10}

@@ -157,7 +157,10 @@ class Claims:
         value = self.held.pop(name_key, None)
         if value is None:
             return defer.succeed(None)
-        return self.redis.eval(RELEASE, [self._key(name_key)], [self.names, value])
+        released = self.redis.eval(RELEASE, [self._key(name_key)], [self.names, value])
+        # Redis away: the claim's TTL lets the name go instead, and a later
+        # refresh doesn't bring it back (it is no longer held).
+        return released.addErrback(lambda failure: None)
 
     def release_all(self) -> defer.Deferred:
         held, self.held = self.held, {}

@@ -108,6 +108,7 @@ class RedisBus(Service):
         self._outbox: list[tuple[str, bool, defer.Deferred]] = []
         self._leaving: dict[str, tuple[Member, str]] = {}
         self._told_split = False
+        self._healing = False
         self._missing: set[str] = set()
         # Nodes announced gone, until they say hello again: a heartbeat
         # answer read after the 'gone' (another connection) may still list them.
@@ -567,6 +568,14 @@ class RedisBus(Service):
 
     @defer.inlineCallbacks
     def _heal(self, generation: int):
+        self._healing = True
+        try:
+            yield self._rejoin(generation)
+        finally:
+            self._healing = False
+
+    @defer.inlineCallbacks
+    def _rejoin(self, generation: int):
         try:
             yield self._beat_once()
             lost = yield self.claims.refresh()
@@ -628,6 +637,10 @@ class RedisBus(Service):
     def _heartbeat(self) -> None:
         if not self.link.up:
             return
+        if not self.whole and not self._healing:
+            # Linked, yet the last heal failed halfway (a script error, a
+            # timeout): try again rather than stay split while connected.
+            self._heal(self._generation)
         self.link.check()
         self._beat_once().addErrback(lambda failure: None)
         self.claims.refresh().addCallbacks(self._settle, lambda failure: None)
