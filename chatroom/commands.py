@@ -3,24 +3,22 @@
 The command table: each command's Polish name, English aliases, help and handler.
 
 C{/pomoc} is generated from this table, so a command can't exist without help.
-Handlers take the L{chatroom.session.Session}, the text after the command word
-and the time; rule errors are raised as L{RuleError} and shown by the session.
+Handlers take the person's session (as a L{Conversation}), the text after the
+command word and the time; rule errors are raised as L{RuleError} and shown by
+the session.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from chatroom import i18n, messages, opcommands
 from chatroom.catalog import Catalog
+from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
 from chatroom.names import RuleError
 from chatroom.text import clean
-
-if TYPE_CHECKING:
-    from chatroom.session import Session
 
 
 class UsageError(RuleError):
@@ -34,7 +32,7 @@ class Command:
     # A Message when it has words to translate (NAME, TEXT).
     usage: Message | str
     summary: Message
-    handler: Callable[[Session, str, float], None]
+    handler: Callable[[Conversation, str, float], None]
     # Usable at the name and group prompts, before joining.
     anytime: bool = False
     # For operators only (and listed by /pomoc to them only).
@@ -45,13 +43,13 @@ class Command:
         return ", ".join(f"/{word}" for word in (self.name, *self.aliases))
 
 
-def _help(session: Session, args: str, now: float) -> None:
+def _help(session: Conversation, args: str, now: float) -> None:
     moderation = session.room.moderation
     for text in help_texts(session.max_line, session.catalog, session.operator, moderation.enabled):
         session.notice(text.message, **text.fields)
 
 
-def _msg(session: Session, args: str, now: float) -> None:
+def _msg(session: Conversation, args: str, now: float) -> None:
     parts = args.split(None, 1)
     if len(parts) < 2 or not parts[1].strip():
         raise UsageError(
@@ -60,7 +58,7 @@ def _msg(session: Session, args: str, now: float) -> None:
     session.room.whisper(session.member, parts[0], parts[1], now)
 
 
-def _changename(session: Session, args: str, now: float) -> None:
+def _changename(session: Conversation, args: str, now: float) -> None:
     if not args.strip():
         raise UsageError(
             messages.USAGE, usage=Text(messages.USAGE_CHANGENAME), alias=Text(messages.USAGE_NICK)
@@ -68,11 +66,11 @@ def _changename(session: Session, args: str, now: float) -> None:
     session.room.rename(session.member, args, now)
 
 
-def _online(session: Session, args: str, now: float) -> None:
+def _online(session: Conversation, args: str, now: float) -> None:
     session.reply(session.room.roster_event())
 
 
-def _language(session: Session, args: str, now: float) -> None:
+def _language(session: Conversation, args: str, now: float) -> None:
     words = args.split()
     if len(words) > 1:
         raise UsageError(
@@ -93,7 +91,7 @@ def _language(session: Session, args: str, now: float) -> None:
     session.notice(messages.LANGUAGE_SET, name=i18n.LANGUAGES[lang], code=lang)
 
 
-def _quit(session: Session, args: str, now: float) -> None:
+def _quit(session: Conversation, args: str, now: float) -> None:
     session.quit(now)
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from chatroom import events, messages
+from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
 from chatroom.moderation import MAX_MINUTES, Ban, Moderation, minutes_left, peer_address
 from chatroom.names import RuleError, name_key
@@ -22,7 +23,6 @@ from chatroom.text import clean
 
 if TYPE_CHECKING:
     from chatroom.room import Member
-    from chatroom.session import Session
 
 DEFAULT_MINUTES = 60
 """A ban or a mute without MINUTES lasts an hour."""
@@ -32,7 +32,7 @@ def _usage(usage: Message, alias: Message) -> RuleError:
     return RuleError(messages.USAGE, usage=Text(usage), alias=Text(alias))
 
 
-def _target(session: Session, args: str, usage: Message, alias: Message) -> tuple[Member, str]:
+def _target(session: Conversation, args: str, usage: Message, alias: Message) -> tuple[Member, str]:
     """The member named first in C{args} (not the operator), and the rest of C{args}."""
     name, _, rest = args.strip().partition(" ")
     if not name:
@@ -56,7 +56,7 @@ def _minutes(rest: str) -> tuple[int, str]:
     return minutes, after.strip()
 
 
-def op(session: Session, args: str, now: float) -> None:
+def op(session: Conversation, args: str, now: float) -> None:
     """/op PASSWORD: operator for this session; wrong guesses wait longer and longer."""
     if session.operator:
         session.notice(messages.OP_ALREADY)
@@ -87,7 +87,7 @@ def op(session: Session, args: str, now: float) -> None:
         raise RuleError(messages.OP_WRONG)
 
 
-def kick(session: Session, args: str, now: float) -> None:
+def kick(session: Conversation, args: str, now: float) -> None:
     """/wyrzuc NAME [REASON]."""
     target, reason = _target(session, args, messages.USAGE_KICK, messages.USAGE_KICK_EN)
     reason = clean(reason)
@@ -101,7 +101,7 @@ def kick(session: Session, args: str, now: float) -> None:
     session.room.remove(target, session.member, now, reason)
 
 
-def ban(session: Session, args: str, now: float) -> None:
+def ban(session: Conversation, args: str, now: float) -> None:
     """/zbanuj NAME [MINUTES] [REASON]: kick, and refuse the address for a while."""
     target, rest = _target(session, args, messages.USAGE_BAN, messages.USAGE_BAN_EN)
     minutes, reason = _minutes(rest)
@@ -146,7 +146,7 @@ def ban(session: Session, args: str, now: float) -> None:
     room.remove(target, by, now, reason, minutes)
 
 
-def unban(session: Session, args: str, now: float) -> None:
+def unban(session: Conversation, args: str, now: float) -> None:
     """/odbanuj ADDRESS."""
     words = args.split()
     if len(words) != 1:
@@ -166,7 +166,7 @@ def unban(session: Session, args: str, now: float) -> None:
     session.notice(messages.UNBANNED, address=lifted.address, name=lifted.name)
 
 
-def bans(session: Session, args: str, now: float) -> None:
+def bans(session: Conversation, args: str, now: float) -> None:
     """/bany: the bans in force, soonest to end first."""
     active = session.room.moderation.active_bans(now)
     if not active:
@@ -184,7 +184,7 @@ def bans(session: Session, args: str, now: float) -> None:
         )
 
 
-def mute(session: Session, args: str, now: float) -> None:
+def mute(session: Conversation, args: str, now: float) -> None:
     """/wycisz NAME [MINUTES]: their public lines are refused until then."""
     target, rest = _target(session, args, messages.USAGE_MUTE, messages.USAGE_MUTE_EN)
     minutes, extra = _minutes(rest)
@@ -208,7 +208,7 @@ def mute(session: Session, args: str, now: float) -> None:
     session.notice(messages.MUTE_DONE, name=target.name, duration=duration)
 
 
-def unmute(session: Session, args: str, now: float) -> None:
+def unmute(session: Conversation, args: str, now: float) -> None:
     """/odcisz NAME: also for someone muted who has left since."""
     name = args.strip()
     if not name or " " in name:
@@ -226,7 +226,7 @@ def unmute(session: Session, args: str, now: float) -> None:
     session.notice(messages.UNMUTE_DONE, name=shown)
 
 
-def announce(session: Session, args: str, now: float) -> None:
+def announce(session: Conversation, args: str, now: float) -> None:
     """/oglos TEXT: a notice to everyone, set apart from the chat."""
     if not args.strip():
         raise _usage(messages.USAGE_ANNOUNCE, messages.USAGE_ANNOUNCE_EN)
