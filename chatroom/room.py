@@ -15,7 +15,7 @@ from collections.abc import Callable
 from twisted.internet.defer import Deferred
 
 from chatroom import events, messages
-from chatroom.cluster.bus import Bus, LocalBus
+from chatroom.bus import Bus, LocalBus
 from chatroom.events import Event, Text
 from chatroom.fanout import Audience, Fanout
 from chatroom.history import History

@@ -117,7 +117,7 @@ def test_polishCountsMinutes():
 
 def test_aMemberOfAnotherNodeIsRemovedThroughTheBus():
     """In a cluster, the target's own node removes them; decisions go to every node."""
-    from chatroom.cluster.bus import LocalBus
+    from chatroom.bus import LocalBus
     from chatroom.room import Member
 
     class Recording(LocalBus):

@@ -60,7 +60,7 @@ def default_node_id() -> str:
 
 class RedisBus(Service):
     """
-    A L{chatroom.cluster.bus.Bus} through Redis, and the service that keeps it.
+    A L{chatroom.bus.Bus} through Redis, and the service that keeps it.
 
     @ivar whole: linked to Redis and part of the whole room (else: split).
     @ivar local: this node's members and registrants, by member id.
@@ -151,7 +151,7 @@ class RedisBus(Service):
                 self.log.warn("cluster node {node}: goodbye failed: {why}", node=self.node, why=e)
         yield self.link.stop()
 
-    # What the room asks (see chatroom.cluster.bus.Bus)
+    # What the room asks (see chatroom.bus.Bus)
 
     def attach(self, room: Room) -> None:
         self.room = room
