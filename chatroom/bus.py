@@ -14,13 +14,36 @@ node, the originating one included.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from twisted.internet.defer import Deferred
 
-if TYPE_CHECKING:
-    from chatroom.events import Left
-    from chatroom.room import Member, Room
+from chatroom.events import Left
+
+
+class Member(Protocol):
+    """A room member as a bus carries it (L{chatroom.room.Member})."""
+
+    name: str
+    key: str
+    group: str
+
+
+class Room(Protocol):
+    """
+    What a bus calls back to apply an operation (L{chatroom.room.Room}): the
+    bus is written against this, so it does not import the room it serves.
+    """
+
+    def applied_join(self, member: Member, now: float) -> None: ...
+
+    def applied_leave(self, member: Member, left: Left, reason: str) -> None: ...
+
+    def applied_say(self, member: Member, text: str, now: float) -> None: ...
+
+    def applied_rename(self, member: Member, name: str, now: float) -> None: ...
+
+    def applied_announcement(self, member: Member, text: str, now: float) -> None: ...
 
 
 class Bus(Protocol):

@@ -4,8 +4,8 @@ One room across several processes and machines (nodes), through Redis.
 The room's rules stay in L{chatroom.room}; this package only carries the
 room's operations between nodes and decides when each node applies them:
 
-  - L{bus}: the interface the room talks to, and the in-memory default (one
-    process is the whole room; nothing here needs Redis);
+  - (L{chatroom.bus}, beside the room: the interface the room talks to, and
+    the in-memory default, where one process is the whole room);
   - L{wire}: operations as versioned JSON, carrying the room's events;
   - L{link}: the two Redis connections (subscribe; commands and publish),
     reconnecting for ever, with a PING to notice a dead link;
