@@ -149,10 +149,10 @@ class Admission:
             send,
             close,
             peer,
+            audience,
             flood=flood,
             max_line=settings.max_line,
             on_join=on_join,
-            audience=audience,
             audience_for=audience_for,
         )
 

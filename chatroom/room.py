@@ -20,7 +20,6 @@ from chatroom.events import Event, Text
 from chatroom.fanout import Audience, Fanout
 from chatroom.history import History
 from chatroom.journal import Journal
-from chatroom.lines import ENGLISH_LINES
 from chatroom.moderation import Moderation, minutes_left
 from chatroom.names import RuleError, name_key, normalize_group, normalize_name
 from chatroom.stats import Counts
@@ -41,6 +40,18 @@ class Muted(RuleError):
 
 def _nowhere(data: bytes = b"") -> None:
     """The C{send} and C{close} of a member on another node: the room never calls them."""
+
+
+class _Elsewhere:
+    """The audience of a member on another node: their own node renders for them."""
+
+    @staticmethod
+    def render(event: Event) -> bytes:
+        return b""
+
+    @staticmethod
+    def pack(pieces: list[bytes]) -> bytes:
+        return b""
 
 
 class Member:
@@ -77,7 +88,7 @@ class Member:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: str,
-        audience: Audience = ENGLISH_LINES,
+        audience: Audience,
         node: str | None = None,
         id: str = "",
     ) -> None:
@@ -95,7 +106,7 @@ class Member:
     @classmethod
     def remote(cls, node: str, id: str, name: str, group: str) -> Member:
         """A member connected to another node: a name and a group, nothing to write to."""
-        member = cls(name, name_key(name), _nowhere, _nowhere, node, node=node, id=id)
+        member = cls(name, name_key(name), _nowhere, _nowhere, node, _Elsewhere, node=node, id=id)
         member.group = group
         return member
 
@@ -178,7 +189,7 @@ class Room:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: str,
-        audience: Audience = ENGLISH_LINES,
+        audience: Audience,
     ) -> Member:
         """
         Reserve a name for someone who is registering.

@@ -21,7 +21,6 @@ from chatroom.catalog import Catalog
 from chatroom.events import Event, Text
 from chatroom.fanout import Audience
 from chatroom.limits import FloodGuard
-from chatroom.lines import ENGLISH_LINES
 from chatroom.names import RuleError
 from chatroom.room import Member, Room
 from chatroom.text import clean
@@ -57,10 +56,10 @@ class Session:
         send: Callable[[bytes], None],
         close: Callable[[], None],
         peer: str,
+        audience: Audience,
         flood: FloodGuard | None = None,
         max_line: int = 4096,
         on_join: Callable[[], None] | None = None,
-        audience: Audience = ENGLISH_LINES,
         audience_for: Callable[[str], Audience] | None = None,
     ) -> None:
         self.room = room

@@ -14,6 +14,7 @@ from chatroom.cluster import claims
 from chatroom.cluster.link import Address, LinkDown
 from chatroom.cluster.node import RedisBus
 from chatroom.fanout import Fanout
+from chatroom.lines import ENGLISH_LINES
 from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.testing import Recorder, en
@@ -112,7 +113,7 @@ def person(
     room: Room, name: str, clock: task.Clock, peer: str = "[::1]:1"
 ) -> tuple[Session, Recorder]:
     out = Recorder()
-    session = Session(room, out.send, out.close, peer)
+    session = Session(room, out.send, out.close, peer, ENGLISH_LINES)
     session.start()
     session.line_received(name, clock.seconds())
     session.line_received("GL1", clock.seconds())
@@ -165,7 +166,7 @@ def test_nameTakenElsewhereAnswersLater():
     bus, room = node(hub, "n1", clock)
     hub.taken_next.add("chatroom:name:ala")
     out = Recorder()
-    session = Session(room, out.send, out.close, "[::1]:1")
+    session = Session(room, out.send, out.close, "[::1]:1", ENGLISH_LINES)
     session.start()
     out.lines()
     # Pipelined: the claim is refused, so "ola" is the next try, as in one process.

@@ -32,6 +32,7 @@ import pytest
 from twisted.internet import task
 
 from chatroom.fanout import Fanout
+from chatroom.lines import ENGLISH_LINES
 from chatroom.room import Member, Room
 
 
@@ -71,7 +72,7 @@ def build_room(
         # For timing, the cheapest possible send (a C call, bounded memory),
         # so that what is measured is the room's and the fan-out's own work.
         send = sink.send if keep else deque(maxlen=1).append
-        member = room.reserve(f"m{i:05d}", send, sink.close, f"[::1]:{10000 + i}")
+        member = room.reserve(f"m{i:05d}", send, sink.close, f"[::1]:{10000 + i}", ENGLISH_LINES)
         room.join(member, "bench", 0.0)
         people.append(member)
     clock.advance(0)

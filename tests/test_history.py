@@ -16,7 +16,7 @@ NOW = time.mktime((2026, 11, 24, 14, 5, 9, 0, 0, -1))
 
 def enter(room, name, group="GL1", now=NOW):
     recorder = Recorder()
-    member = room.reserve(name, recorder.send, recorder.close, "[::1]:1")
+    member = room.reserve(name, recorder.send, recorder.close, "[::1]:1", ENGLISH_LINES)
     room.join(member, group, now)
     return member, recorder
 
@@ -86,7 +86,7 @@ def test_replayIsOneWrite():
     for i in range(10):
         room.say(ala, f"m{i}", NOW)
     writes = []
-    member = room.reserve("bob", writes.append, lambda: None, "[::1]:2")
+    member = room.reserve("bob", writes.append, lambda: None, "[::1]:2", ENGLISH_LINES)
     room.join(member, "GL1", NOW)
     assert len(writes) == 2  # the confirmation (written at once), then the history
     assert writes[1].count(b"[history]") == 10

@@ -193,7 +193,7 @@ def test_langAtTheNamePrompt():
 def test_aDoorWithOneLanguage():
     """A session whose door gives no audience_for can't switch, and says so."""
     out = Recorder()
-    session = Session(Room(50), out.send, out.close, "[::1]:1")
+    session = Session(Room(50), out.send, out.close, "[::1]:1", ENGLISH_LINES)
     session.start()
     out.lines()
     session.line_received("/lang pl", NOW)
@@ -233,7 +233,7 @@ def test_mixedRoomRendersOncePerLanguage():
             out.send,
             out.close,
             f"[::1]:{len(name)}",
-            audience=audiences["en"],
+            audiences["en"],
             audience_for=audiences.__getitem__,
         )
         session.start()

@@ -9,6 +9,7 @@ import pytest
 from twisted.internet import task
 
 from chatroom.fanout import Fanout
+from chatroom.lines import ENGLISH_LINES
 from chatroom.metrics import registry
 from chatroom.room import Room
 from chatroom.stats import Counts
@@ -21,7 +22,7 @@ def room_of(members: int, batch: bool):
     people = []
     for i in range(members):
         out = Recorder()
-        member = room.reserve(f"m{i}", out.send, out.close, "[::1]:1")
+        member = room.reserve(f"m{i}", out.send, out.close, "[::1]:1", ENGLISH_LINES)
         room.join(member, "GL1", 0.0)
         people.append((member, out))
     clock.advance(0)
@@ -58,7 +59,7 @@ def test_deliveriesAndBytesAddUpToWhatMembersGot(batch):
             gone, _ = people.pop(0)
             room.leave(gone, float(turn), "quit")
             out = Recorder()
-            newcomer = room.reserve(f"n{turn}", out.send, out.close, "[::1]:2")
+            newcomer = room.reserve(f"n{turn}", out.send, out.close, "[::1]:2", ENGLISH_LINES)
             room.join(newcomer, "GL2", float(turn))
             people.append((newcomer, out))
             outs.append(out)

@@ -5,6 +5,7 @@ from twisted.internet import task
 
 from chatroom import events
 from chatroom.fanout import Fanout
+from chatroom.lines import ENGLISH_LINES
 from chatroom.names import InvalidGroup, InvalidName
 from chatroom.room import NameTaken, NoSuchUser, Room
 from chatroom.testing import Recorder
@@ -14,7 +15,7 @@ NOW = time.mktime((2026, 11, 24, 14, 5, 9, 0, 0, -1))
 
 def enter(room, name, group="GL1"):
     recorder = Recorder()
-    member = room.reserve(name, recorder.send, recorder.close, "[::1]:1")
+    member = room.reserve(name, recorder.send, recorder.close, "[::1]:1", ENGLISH_LINES)
     room.join(member, group, NOW)
     return member, recorder
 
@@ -56,21 +57,21 @@ def test_publicTextKeptButControlsRemoved(room):
 def test_namesUniqueIgnoringCase(room):
     enter(room, "Ala")
     with pytest.raises(NameTaken, match="taken"):
-        room.reserve("aLA", print, print, "peer")
+        room.reserve("aLA", print, print, "peer", ENGLISH_LINES)
 
 
 def test_reservedNameHeldWhileRegistering(room):
-    room.reserve("ala", print, print, "peer")
+    room.reserve("ala", print, print, "peer", ENGLISH_LINES)
     with pytest.raises(NameTaken):
-        room.reserve("ALA", print, print, "peer")
+        room.reserve("ALA", print, print, "peer", ENGLISH_LINES)
     assert room.online == 0
     assert room.find("ala") is None  # not a member yet
 
 
 def test_invalidNameAndGroup(room):
     with pytest.raises(InvalidName):
-        room.reserve("no spaces", print, print, "peer")
-    member = room.reserve("ala", print, print, "peer")
+        room.reserve("no spaces", print, print, "peer", ENGLISH_LINES)
+    member = room.reserve("ala", print, print, "peer", ENGLISH_LINES)
     with pytest.raises(InvalidGroup):
         room.join(member, "x" * 17, NOW)
     assert room.online == 0
@@ -89,10 +90,10 @@ def test_leaveFreesTheNameAndTellsTheOthers(room):
 def test_leaveOfHalfRegisteredIsSilent(room):
     _, b = enter(room, "bob")
     b.lines()
-    pending = room.reserve("ala", print, print, "peer")
+    pending = room.reserve("ala", print, print, "peer", ENGLISH_LINES)
     room.leave(pending, NOW, "connection lost")
     assert b.lines() == []
-    room.reserve("ala", print, print, "peer")
+    room.reserve("ala", print, print, "peer", ENGLISH_LINES)
 
 
 def test_leaveTwiceIsHarmless(room):
@@ -122,7 +123,7 @@ def test_whisperToNobodyOrSelf(room):
         room.whisper(ala, "zenek", "hi", NOW)
     with pytest.raises(NoSuchUser, match="that is you"):
         room.whisper(ala, "Ala", "hi", NOW)
-    pending = room.reserve("ola", print, print, "peer")
+    pending = room.reserve("ola", print, print, "peer", ENGLISH_LINES)
     with pytest.raises(NoSuchUser):
         room.whisper(ala, pending.name, "hi", NOW)
 
@@ -169,7 +170,7 @@ def test_renameRules(room):
 def test_roster(room):
     enter(room, "ala", "GL3")
     enter(room, "bob", "GL1")
-    room.reserve("pending", print, print, "peer")
+    room.reserve("pending", print, print, "peer", ENGLISH_LINES)
     assert room.roster() == [("ala", "GL3"), ("bob", "GL1")]
 
 
@@ -200,7 +201,7 @@ def test_liveRosterOncePerTurnWhateverTheChanges():
     watcher = Recorder()
     room.join(room.reserve("watcher", watcher.send, watcher.close, "t", Watching()), "GL1", 0)
     for name in ("a", "b", "c"):
-        room.join(room.reserve(name, Recorder().send, lambda: None, "t"), "GL1", 0)
+        room.join(room.reserve(name, Recorder().send, lambda: None, "t", ENGLISH_LINES), "GL1", 0)
     clock.advance(0)
     clock.advance(0)
     rosters = [event for event in seen if isinstance(event, events.Roster)]
@@ -226,7 +227,7 @@ def test_noLiveRosterWithoutABrowserDoor():
             return b"".join(pieces)
 
     room.join(room.reserve("a", Recorder().send, lambda: None, "t", Watching()), "GL1", 0)
-    room.join(room.reserve("b", Recorder().send, lambda: None, "t"), "GL1", 0)
+    room.join(room.reserve("b", Recorder().send, lambda: None, "t", ENGLISH_LINES), "GL1", 0)
     clock.advance(0)
     clock.advance(0)
     assert seen and not any(isinstance(event, events.Roster) for event in seen)

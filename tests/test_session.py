@@ -3,6 +3,7 @@ import time
 import pytest
 
 from chatroom.limits import FloodGuard
+from chatroom.lines import ENGLISH_LINES
 from chatroom.room import Room
 from chatroom.session import Session
 from chatroom.testing import Recorder
@@ -15,7 +16,13 @@ class Person:
         self.out = Recorder()
         self.joins = 0
         self.session = Session(
-            room, self.out.send, self.out.close, "[::1]:1", flood=flood, on_join=self._joined
+            room,
+            self.out.send,
+            self.out.close,
+            "[::1]:1",
+            ENGLISH_LINES,
+            flood=flood,
+            on_join=self._joined,
         )
         self.session.start()
 
