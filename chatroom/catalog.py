@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chatroom.events import Message, Text
+from chatroom.messages import DECIMAL_POINT
 
 
 class Catalog:
@@ -35,6 +36,9 @@ class Catalog:
         self._gettext = gettext
         self._ngettext = ngettext
         self._templates: dict[Message, str] = {}
+        point = self.template(DECIMAL_POINT)
+        # None where a number reads as Python writes it ("2.5"): nothing to do.
+        self._point: str | None = None if point == "." else point
 
     @property
     def english(self) -> bool:
@@ -58,17 +62,46 @@ class Catalog:
         return self.template(message, count).format_map(fields)
 
     def text(self, text: Text) -> str:
-        """A L{Text} in this language, nested L{Text}s in its fields included."""
+        """
+        A L{Text} in this language, nested L{Text}s in its fields included,
+        and numbers with a fraction ("2.5") written as the language writes
+        them ("2,5"): a sentence's fields are settings and counts, never a
+        person's words, so a float field is always a number to read.
+        """
         fields = text.fields
-        if any(isinstance(value, Text) for value in fields.values()):
-            fields = {
-                key: self.text(value) if isinstance(value, Text) else value
-                for key, value in fields.items()
-            }
+        point = self._point
+        if any(
+            isinstance(value, Text) or (point is not None and type(value) is float)
+            for value in fields.values()
+        ):
+            fields = {key: self._field(value) for key, value in fields.items()}
         return self.format(text.message, **fields)
+
+    def _field(self, value: Any) -> Any:
+        if isinstance(value, Text):
+            return self.text(value)
+        if self._point is not None and type(value) is float:
+            return _Decimal(value, self._point)
+        return value
 
 
 ENGLISH = Catalog("en")
+
+
+class _Decimal:
+    """A float that formats (any spec: C{{rate:g}}) with a language's decimal point."""
+
+    __slots__ = ("point", "value")
+
+    def __init__(self, value: float, point: str) -> None:
+        self.value = value
+        self.point = point
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec).replace(".", self.point)
+
+    def __str__(self) -> str:
+        return self.__format__("")
 
 
 class Clock:

@@ -27,6 +27,9 @@ from chatroom.events import Message
 
 HELP_COMMAND = "/pomoc (/help)"
 
+DECIMAL_POINT = Message(".")
+"""How the language writes the point of "2.5" (Polish: a comma); not a sentence."""
+
 # Room traffic, as the line door shows it; {stamp} is [HH:MM:SS].
 PUBLIC = Message("{stamp} {name} ({group}): {text}")
 # A public message replayed to a newcomer (said before they joined).

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from chatroom import clientmessages, i18n, messages
+from chatroom import clientmessages, events, i18n, messages
 from chatroom.catalog import ENGLISH
 from chatroom.events import Text
 from chatroom.i18n import compile as tool
@@ -188,6 +188,53 @@ def test_englishUnchangedWherePolishCounts() -> None:
     five = ENGLISH.format(messages.JOINED, stamp="[s]", name="a", group="g", online=5, max=5)
     assert one == "[s] * a (g) joined (1/5 online)"
     assert five == "[s] * a (g) joined (5/5 online)"
+
+
+def test_polishFloodWarningWritesADecimalComma() -> None:
+    """A rate of 2.5 reads "2,5" in Polish (the noun before it); English is untouched."""
+    flooding = Text(messages.FLOODING, rate=2.5, burst=3)
+    error = events.Error(flooding)
+    assert line_audience("pl").render(error).decode() == (
+        "Błąd: zwolnij: limit wierszy na sekundę to 2,5 (naraz najwyżej 3);"
+        " nadmiarowe wiersze są odrzucane.\r\n"
+    )
+    assert ENGLISH_LINES.render(error).decode() == (
+        "Error: slow down: at most 2.5 lines a second (bursts of 3);"
+        " lines over that are dropped.\r\n"
+    )
+    assert i18n.catalog("pl").text(Text(messages.FLOODING, rate=2.0, burst=1)).count("2") == 1
+
+
+def test_polishModerationLines() -> None:
+    """One bracket group after a name, the reason named, plural minutes, "nick" for a nick."""
+    pl = i18n.catalog("pl")
+    kicked = Text(messages.KICKED, stamp="[s]", name="bob", group="GL1", by="ala", reason="spamuje")
+    assert pl.text(kicked) == "[s] * ala wyrzuca z pokoju: bob (GL1), powód: spamuje"
+    entry = dict(address="::2", name="bob", by="ala", reason="spam")
+    assert [pl.text(Text(messages.BAN_ENTRY, minutes=n, **entry)) for n in (1, 2, 5)] == [
+        f"  ::2 (bob): jeszcze {n} {noun}, operator: ala, powód: spam"
+        for n, noun in ((1, "minuta"), (2, "minuty"), (5, "minut"))
+    ]
+    assert pl.text(Text(messages.RENAMED_CONFLICT, old="ala", new="ala-2")).endswith(
+        "zajął nick ala; teraz twój nick to ala-2."
+    )
+
+
+def test_polishSaysNickForANick() -> None:
+    """Polish calls a person's name "nick" everywhere: "nazwa" only of commands and hosts."""
+    _, entries = tool.parse(_po("pl"))
+    others = {messages.HELP_HEADING.id, clientmessages.NO_SUCH_HOST.id}
+    found = [
+        text
+        for entry in entries
+        for text in entry.msgstr
+        if re.search(r"nazw|nazyw", text, re.I) and entry.msgid not in others
+    ]
+    page = (i18n.HERE.parent / "web" / "static" / "app.js").read_text(encoding="utf-8")
+    polish_labels = page[page.index("  pl: {") :]
+    assert found == []
+    assert not re.search(r"nazw", polish_labels, re.I)
+    assert all(") (" not in text for entry in entries for text in entry.msgstr if "{by}" in text)
 
 
 # The compiled files are up to date with their sources.

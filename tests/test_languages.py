@@ -78,7 +78,7 @@ def test_aPolishConversation():
         "Błąd: nikogo o nicku nikt nie ma w pokoju; /online pokazuje, kto jest.",
         "Błąd: użycie: /msg NICK TEKST (albo /w NICK TEKST).",
         "Błąd: nieznane polecenie /xyz; wpisz /pomoc (/help), aby zobaczyć listę.",
-        "Błąd: twój nick to już Łucja.",
+        "Błąd: już masz nick Łucja.",
     ]
     transcript += lines
     bob.say("/wyjdz")

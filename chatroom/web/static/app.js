@@ -15,8 +15,8 @@ const LABELS = {
     langLabel: "Język polski",
   },
   pl: {
-    title: "chatroom", intro: "Wybierz nazwę i swoją grupę laboratoryjną, aby wejść do pokoju.",
-    name: "Nazwa", group: "Grupa", join: "Wejdź", conversation: "Rozmowa",
+    title: "chatroom", intro: "Wybierz nick i swoją grupę laboratoryjną, aby wejść do pokoju.",
+    name: "Nick", group: "Grupa", join: "Wejdź", conversation: "Rozmowa",
     message: "Wiadomość", send: "Wyślij", help: "Pomoc", online: "Obecni",
     placeholder: "Napisz wiadomość albo /pomoc, by zobaczyć polecenia",
     connecting: "łączenie…", connected: "połączono", lost: "utracono połączenie",
