@@ -156,6 +156,8 @@ class RedisBus(Service):
     def attach(self, room: Room) -> None:
         self.room = room
         room.capacity = self.max_clients
+        # --metrics and /healthz read the link's state when asked.
+        room.counts.redis_up = lambda: self.link.up
 
     def claim(self, member: Member) -> defer.Deferred[None] | None:
         member.id = f"{self.node}.{next(self._serial)}"
@@ -368,7 +370,8 @@ class RedisBus(Service):
         one per line.  Fires once it is out.
         """
         if node is not None:
-            return self.link.publish(self._inbox(node), wire.encode(op))
+            sent = self.link.publish(self._inbox(node), wire.encode(op))
+            return sent.addCallback(self._sent, 1)
         sent: defer.Deferred = defer.Deferred()
         outbox = self._outbox
         if not outbox:
@@ -397,11 +400,17 @@ class RedisBus(Service):
         sent.addBoth(self._flushed, [waiter for _, _, waiter in batch])
 
     def _flushed(self, result, waiters: list[defer.Deferred]) -> None:
+        if not isinstance(result, Failure):
+            self._sent(result, len(waiters))
         for waiter in waiters:
             if isinstance(result, Failure):
                 waiter.errback(result)
             else:
                 waiter.callback(None)
+
+    def _sent(self, result: object, count: int) -> object:
+        self.room.counts.cluster_events["out"] += count
+        return result
 
     def _apply_here(self, failure, apply, *args) -> None:
         """Publishing failed (Redis is going): apply here, as while split."""
@@ -414,6 +423,7 @@ class RedisBus(Service):
             # Never the message itself: on our own channel it may be private.
             self.log.warn("cluster: dropped a message on {channel}: {why}", channel=channel, why=e)
             return
+        self.room.counts.cluster_events["in"] += len(ops)
         for op in ops:
             try:
                 getattr(self, f"_on_{op.kind}")(op)
