@@ -24,7 +24,8 @@ from chatroom.journal import DELAY, Journal
 from chatroom.limits import parse_network
 from chatroom.lines import line_audience
 from chatroom.moderation import Moderation
-from chatroom.protocol import ChatFactory, TunedEndpoint
+from chatroom.protocol import ChatFactory
+from chatroom.proxyheader import line_endpoint
 from chatroom.room import Room
 from chatroom.service import ChatService
 from chatroom.settings import Settings
@@ -89,7 +90,9 @@ class Options(usage.Options):
             "Where to listen, as a Twisted server endpoint string: tcp6:5000 (IPv6 and, "
             "where the OS allows, IPv4), tcp:5000:interface=127.0.0.1, "
             "tcp6:5000:backlog=1024 for many clients, ssl:5001:privateKey=key.pem, "
-            "unix:/run/chatroom.sock. Colons inside values are escaped: interface=\\:\\:1.",
+            "unix:/run/chatroom.sock, haproxy:tcp:5000:interface=127.0.0.1 behind a proxy "
+            "sending the PROXY protocol (bans and limits go by the client's address). "
+            "Colons inside values are escaped: interface=\\:\\:1.",
         ],
         [
             "max-clients",
@@ -379,7 +382,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     factory = ChatFactory(room, settings, reactor, line_audience(options["lang"]))
     # Added first, stopped last: the listener closes before the goodbyes.
     ChatService(factory).setServiceParent(top)
-    endpoint = TunedEndpoint(serverFromString(reactor, options["port"]))
+    endpoint = line_endpoint(reactor, options["port"])
     listener = StreamServerEndpointService(endpoint, factory)
     # Fail at startup if the port can't be had, instead of logging and idling.
     listener._raiseSynchronously = True

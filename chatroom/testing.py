@@ -31,7 +31,8 @@ from chatroom.history import make_history
 from chatroom.journal import DELAY, Journal
 from chatroom.lines import ENGLISH_LINES
 from chatroom.moderation import Moderation
-from chatroom.protocol import ChatFactory, TunedEndpoint
+from chatroom.protocol import ChatFactory
+from chatroom.proxyheader import line_endpoint
 from chatroom.room import Room
 from chatroom.settings import Settings
 from chatroom.telnet import TelnetFilter
@@ -271,7 +272,7 @@ async def listen(
     # A deep accept queue, as for a real crowd: with Twisted's default of 50,
     # a burst of connects overflows it and each lost SYN costs a 1 s retry.
     description = endpoint or f"{kind}:0:interface={escaped}:backlog=1024"
-    port = await TunedEndpoint(endpoints.serverFromString(reactor, description)).listen(factory)
+    port = await line_endpoint(reactor, description).listen(factory)
     return ServerHandle(reactor, factory, port)
 
 
