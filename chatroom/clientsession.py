@@ -11,10 +11,12 @@ console only needs C{show(text, style)} and C{ask(prompt)}.
 
 It speaks the user's language (C{lang}): at the server's first name prompt,
 if that prompt is in another language, it asks for its own with C{/lang}
-and answers the prompt that comes back.  It recognises the server's lines by
-the templates of every catalog (L{chatroom.i18n.recognise}), never by their
-English words, so it works with a server in any of its languages, and with
-an old server that has no C{/lang} (it says so, and goes on in English).
+and answers the prompt that comes back; the lines that come before it can
+ask (the welcome, a refusal) it says again in the user's language.  It
+recognises the server's lines by the templates of every catalog
+(L{chatroom.i18n.recognise}), never by their English words, so it works
+with a server in any of its languages, and with an old server that has no
+C{/lang} (it says so, and goes on in English).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from twisted.python.failure import Failure
 from chatroom import clientmessages as says
 from chatroom import commands, i18n, messages
 from chatroom.catalog import ENGLISH, Catalog, Clock
-from chatroom.i18n.recognise import Recogniser, forms, prefixes
+from chatroom.i18n.recognise import Recogniser, Reworder, forms, prefixes
 from chatroom.telnet import TelnetFilter
 from chatroom.text import clean
 
@@ -59,6 +61,11 @@ _REGISTERED = Recogniser(messages.REGISTERED, name=r"\S+")
 _LANGUAGE_SET = Recogniser(messages.LANGUAGE_SET)
 _REFUSALS = prefixes(messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS, messages.BANNED_REFUSAL)
 _ERRORS = prefixes(messages.ERROR)
+# What the server says before the client can ask for the user's language:
+# said again in the user's (the fields are numbers, the rest is the catalog's).
+_BEFORE_ASKING = Reworder(
+    messages.WELCOME, messages.ROOM_FULL, messages.TOO_MANY_FROM_ADDRESS, messages.BANNED_REFUSAL
+)
 # Where asking for the user's language stands.
 _SENT, _GRANTED, _REFUSED, _SETTLED = "sent", "granted", "refused", "settled"
 
@@ -236,6 +243,7 @@ class ChatClient:
                 return
             if line.startswith(_REFUSALS):
                 self._refused = True  # full, too many from here, banned; the server closes
+            line = _BEFORE_ASKING.reword(line, self.catalog) or line
         self.console.show(line)
 
     def _say(self, message: messages.Message, style: str = "notice", **fields) -> None:

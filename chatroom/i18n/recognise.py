@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import string
 
+from chatroom.catalog import Catalog
 from chatroom.events import Message
 from chatroom.i18n import LANGUAGES, catalog
 
@@ -94,3 +95,29 @@ def literals_after(message: Message, field: str) -> tuple[str, ...]:
             if name == field:
                 found[parts[index + 1][0]] = None
     return tuple(found)
+
+
+class Reworder:
+    """
+    Lines of C{messages} (whose fields are all numbers), whatever language
+    they came in, said again in one catalog's language: for what a server
+    sends before it knows the reader's language (the welcome, a refusal).
+    """
+
+    def __init__(self, *messages: Message) -> None:
+        self._recognisers = []
+        for message in messages:
+            names = {name for _, name, _, _ in string.Formatter().parse(message.id) if name}
+            recogniser = Recogniser(message, **dict.fromkeys(names, r"\d+"))
+            self._recognisers.append((recogniser, message))
+
+    def reword(self, line: str, language: Catalog) -> str | None:
+        """C{line} in C{language}, or L{None} if it is none of the messages."""
+        for recogniser, message in self._recognisers:
+            found = recogniser.match(line)
+            if found is not None:
+                if recogniser.lang == language.lang:
+                    return line
+                numbers = {name: int(value) for name, value in found.groupdict().items()}
+                return language.format(message, **numbers)
+        return None

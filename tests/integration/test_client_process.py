@@ -16,7 +16,8 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer
 
-from chatroom import clientsession, messages
+from chatroom import clientsession, i18n, messages
+from chatroom.lines import line_audience
 from chatroom.settings import Settings
 from chatroom.testing import en, join, listen
 from tests.integration.process import Screen, python, spawn, stop_all
@@ -136,6 +137,24 @@ async def test_roomFullIsRefused(reactor, children):
         assert ala.lines == [en(messages.ROOM_FULL, count=1, max=1)]
         assert "refused" in ala.errors
         assert "Traceback" not in ala.errors
+        bob.transport.loseConnection()
+        await bob.closed
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize(("server_lang", "locale"), [("pl", "C.UTF-8"), ("en", "pl_PL.UTF-8")])
+@pytest_twisted.ensureDeferred
+async def test_roomFullIsRefusedInTheUsersLanguage(reactor, children, server_lang, locale):
+    """The refusal comes before the client can ask for its language: it says it in the user's."""
+    server = await listen(reactor, Settings(max_clients=1))
+    try:
+        bob = await join(reactor, server.port, "bob")
+        server.factory.audience = line_audience(server_lang)  # what --lang does
+        ala = children("::1", str(server.port), "-n", "ala", "-g", "3", env={"LC_ALL": locale})
+        assert await ala.wait() == clientsession.EXIT_REFUSED, str(ala)
+        client_lang = "en" if server_lang == "pl" else "pl"
+        assert ala.lines == [i18n.catalog(client_lang).format(messages.ROOM_FULL, count=1, max=1)]
         bob.transport.loseConnection()
         await bob.closed
     finally:
