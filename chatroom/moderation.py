@@ -4,10 +4,14 @@ Operators, bans and mutes: the rules of moderation, with no sockets and no
 clock (time comes in as C{now}, seconds since the epoch).
 
   - An operator is a member who gave the password (C{/op}); it lasts for
-    their session.  Wrong passwords are answered more and more slowly: after
-    the n-th failure in a row from an address, that address may try again
-    only after 2**(n-1) seconds (at most ten minutes), so guessing is hopeless
-    and a typo costs a second.
+    their session.  Wrong passwords are answered more and more slowly, per
+    session: after a session's n-th failure in a row it may try again only
+    after 2**(n-1) seconds (at most ten minutes), so guessing is hopeless
+    and a typo costs a second.  Reconnecting starts a new session, so an
+    address is capped as well, generously: after L{ADDRESS_LIMIT} failures
+    within L{ADDRESS_WINDOW} seconds nobody there is heard until the oldest
+    of them is that old.  In a lab behind one NAT address a student guessing
+    from one session never delays the teacher's first attempt.
   - A ban refuses an address until a time; loopback (and whatever else is
     C{protected}) is never banned, so the admin can't lock themselves out.
   - A mute refuses a name's public lines until a time; it follows the person
@@ -23,6 +27,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from chatroom.limits import IPNetwork, address_key
@@ -35,8 +40,10 @@ LOOPBACK: tuple[IPNetwork, ...] = (
 MAX_MINUTES = 7 * 24 * 60
 """The longest ban or mute: a week (a restart forgets them anyway)."""
 
-_MAX_WAIT = 600.0
-_FORGET = 3600.0  # a failure streak is forgotten an hour after its last wait
+_MAX_WAIT = 600.0  # the longest a session waits after a wrong password
+ADDRESS_LIMIT = 30
+"""Wrong passwords from one address within L{ADDRESS_WINDOW} before it must wait."""
+ADDRESS_WINDOW = 600.0
 _MAX_TRACKED = 4096  # addresses with failures kept; beyond, the stale ones go
 
 
@@ -88,8 +95,10 @@ class Moderation:
         self.operators: set[str] = set()
         self.bans: dict[str, Ban] = {}
         self.mutes: dict[str, float] = {}
-        # address -> (failures in a row, no new try before)
-        self._failures: dict[str, tuple[int, float]] = {}
+        # session (its member's name key) -> (failures in a row, no new try before)
+        self._streaks: dict[str, tuple[int, float]] = {}
+        # address -> the times of its latest failures (at most ADDRESS_LIMIT)
+        self._failures: dict[str, deque[float]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -98,32 +107,46 @@ class Moderation:
 
     # Operators.
 
-    def login(self, attempt: str, address: str, now: float) -> tuple[int, float]:
+    def login(self, attempt: str, address: str, now: float, session: str = "") -> tuple[int, float]:
         """
-        Check a C{/op} password from C{address}: (L{OK}, 0), (L{WRONG}, 0),
-        (L{WAIT}, seconds to wait) or (L{DISABLED}, 0).  While an address
-        must wait its attempts are not even compared.
+        Check a C{/op} password from C{session} (its member's name key) at
+        C{address}: (L{OK}, 0), (L{WRONG}, 0), (L{WAIT}, seconds to wait) or
+        (L{DISABLED}, 0).  While the session or the address must wait,
+        attempts are not even compared.
         """
         if self._password is None:
             return self.DISABLED, 0.0
-        failures, not_before = self._failures.get(address, (0, 0.0))
+        streak, not_before = self._streaks.get(session, (0, 0.0))
         if now < not_before:
             return self.WAIT, not_before - now
+        recent = self._failures.get(address)
+        if recent is not None:
+            while recent and recent[0] + ADDRESS_WINDOW <= now:
+                recent.popleft()
+            if len(recent) >= ADDRESS_LIMIT:
+                return self.WAIT, recent[0] + ADDRESS_WINDOW - now
         if hmac.compare_digest(attempt.strip().encode("utf-8"), self._password):
-            self._failures.pop(address, None)
+            self._streaks.pop(session, None)
             return self.OK, 0.0
-        failures += 1
-        if len(self._failures) >= _MAX_TRACKED:
-            self._forget(now)
-        self._failures[address] = (failures, now + min(2.0 ** (failures - 1), _MAX_WAIT))
+        streak += 1
+        self._streaks[session] = (streak, now + min(2.0 ** (streak - 1), _MAX_WAIT))
+        if recent is None:
+            if len(self._failures) >= _MAX_TRACKED:
+                self._forget(now)
+            recent = self._failures[address] = deque(maxlen=ADDRESS_LIMIT)
+        recent.append(now)
         return self.WRONG, 0.0
 
-    def failures(self, address: str) -> int:
-        """Wrong passwords in a row from C{address}."""
-        return self._failures.get(address, (0, 0.0))[0]
+    def failures(self, session: str) -> int:
+        """Wrong passwords in a row from C{session}."""
+        return self._streaks.get(session, (0, 0.0))[0]
+
+    def recent_failures(self, address: str, now: float) -> int:
+        """Wrong passwords from C{address} in the last L{ADDRESS_WINDOW} seconds."""
+        return sum(1 for time in self._failures.get(address, ()) if time + ADDRESS_WINDOW > now)
 
     def _forget(self, now: float) -> None:
-        stale = [a for a, (_, until) in self._failures.items() if until + _FORGET < now]
+        stale = [a for a, times in self._failures.items() if times[-1] + ADDRESS_WINDOW <= now]
         for address in stale or list(self._failures)[: _MAX_TRACKED // 2]:
             del self._failures[address]
 
@@ -182,7 +205,10 @@ class Moderation:
     # A member's name changes or they leave.
 
     def renamed(self, old: str, new: str) -> None:
-        """Operator status and a mute follow the person to their new name."""
+        """Operator status, a mute and a wrong-password streak follow the person."""
+        streak = self._streaks.pop(old, None)
+        if streak is not None:
+            self._streaks[new] = streak
         if old in self.operators:
             self.operators.discard(old)
             self.operators.add(new)
@@ -191,5 +217,6 @@ class Moderation:
             self.mutes[new] = until
 
     def left(self, key: str) -> None:
-        """Operator status ends with the session; a mute stays until it expires."""
+        """Operator status (and a password streak) end with the session; a mute stays."""
         self.operators.discard(key)
+        self._streaks.pop(key, None)

@@ -61,28 +61,39 @@ def op(session: Conversation, args: str, now: float) -> None:
     if session.operator:
         session.notice(messages.OP_ALREADY)
         return
+    if not args.strip():
+        raise _usage(messages.USAGE_OP, messages.USAGE_OP_EN)
     room = session.room
     moderation = room.moderation
+    member = session.member
     address = peer_address(session.peer)
-    verdict, wait = moderation.login(args, address, now)
+    verdict, wait = moderation.login(args, address, now, member.key)
     if verdict == Moderation.OK:
-        moderation.operators.add(session.member.key)
+        moderation.operators.add(member.key)
         room.journal.info(
-            "moderation: {name} from {peer} is an operator",
-            name=session.member.name,
-            peer=session.peer,
+            "moderation: {name} from {peer} is an operator", name=member.name, peer=session.peer
         )
         session.notice(messages.OP_GRANTED)
     elif verdict == Moderation.DISABLED:
         raise RuleError(messages.OP_DISABLED)
     elif verdict == Moderation.WAIT:
-        raise RuleError(messages.OP_WAIT, seconds=math.ceil(wait))
+        seconds = math.ceil(wait)
+        room.journal.info(
+            "moderation: operator password from {peer} ({name}) not checked: "
+            "{seconds} s to wait after wrong ones",
+            peer=session.peer,
+            name=member.name,
+            seconds=seconds,
+        )
+        raise RuleError(messages.OP_WAIT, seconds=seconds)
     else:
         room.journal.info(
-            "moderation: wrong operator password from {peer} ({name}), {failures} in a row",
+            "moderation: wrong operator password from {peer} ({name}), {failures} in a row, "
+            "{recent} from that address in 10 minutes",
             peer=session.peer,
-            name=session.member.name,
-            failures=moderation.failures(address),
+            name=member.name,
+            failures=moderation.failures(member.key),
+            recent=moderation.recent_failures(address, now),
         )
         raise RuleError(messages.OP_WRONG)
 

@@ -1,10 +1,20 @@
 """The rules of moderation (no sockets, time passed in), and their wording."""
 
 import pytest
+from twisted.logger import formatEvent
 
 from chatroom import i18n, messages
 from chatroom.events import Text
-from chatroom.moderation import Ban, Moderation, minutes_left, peer_address
+from chatroom.journal import entries
+from chatroom.moderation import (
+    ADDRESS_LIMIT,
+    ADDRESS_WINDOW,
+    Ban,
+    Moderation,
+    minutes_left,
+    peer_address,
+)
+from chatroom.settings import Settings
 from chatroom.testing import FakePeer, en, make_factory
 
 NOW = 1_000_000.0
@@ -15,32 +25,94 @@ def test_noPasswordNoOperators():
     assert not Moderation().enabled
 
 
-def test_wrongPasswordsWaitLongerAndLonger():
+def test_wrongPasswordsWaitLongerAndLongerPerSession():
     moderation = Moderation("sesame")
     now = NOW
     for failures in range(1, 6):
-        assert moderation.login("guess", "192.0.2.7", now) == (Moderation.WRONG, 0.0)
+        assert moderation.login("guess", "192.0.2.7", now, "bob") == (Moderation.WRONG, 0.0)
         wait = 2.0 ** (failures - 1)
         # Until the wait is over even the right password is not compared.
-        assert moderation.login("sesame", "192.0.2.7", now + wait - 0.5) == (Moderation.WAIT, 0.5)
+        assert moderation.login("sesame", "192.0.2.7", now + wait - 0.5, "bob") == (
+            Moderation.WAIT,
+            0.5,
+        )
         now += wait
-    assert moderation.failures("192.0.2.7") == 5
-    # Another address is not slowed down by this one.
-    assert moderation.login(" sesame\n", "192.0.2.8", NOW)[0] == Moderation.OK
-    assert moderation.login("sesame", "192.0.2.7", now)[0] == Moderation.OK
-    assert moderation.failures("192.0.2.7") == 0
+    assert moderation.failures("bob") == 5
+    assert moderation.recent_failures("192.0.2.7", now) == 5
+    # Someone else behind the same address (a lab's NAT) is not slowed down.
+    assert moderation.login(" sesame\n", "192.0.2.7", now - 1, "teacher")[0] == Moderation.OK
+    assert moderation.login("sesame", "192.0.2.7", now, "bob")[0] == Moderation.OK
+    assert moderation.failures("bob") == 0
 
 
-def test_theWaitIsCappedAndTheMemoryBounded():
+def test_aStreakFollowsRenamesAndEndsWithTheSession():
+    moderation = Moderation("sesame")
+    moderation.login("guess", "192.0.2.7", NOW, "bob")
+    moderation.renamed("bob", "robert")
+    assert moderation.login("sesame", "192.0.2.7", NOW + 0.5, "robert")[0] == Moderation.WAIT
+    moderation.left("robert")
+    assert moderation.failures("robert") == 0
+
+
+def test_theAddressCapIsGenerousAndTheMemoryBounded():
     moderation = Moderation("sesame")
     now = NOW
+    # A session's wait is capped at ten minutes.
     for _ in range(15):
-        moderation.login("guess", "192.0.2.7", now)
+        moderation.login("guess", "192.0.2.9", now, "eve")
         now += 600
-    assert moderation.login("guess", "192.0.2.7", now - 1)[0] == Moderation.WAIT
+    assert moderation.login("guess", "192.0.2.9", now - 1, "eve")[0] == Moderation.WAIT
+    # Reconnecting starts a new session: ADDRESS_LIMIT of them within the
+    # window, and the address waits until the oldest failure is old enough.
+    for n in range(ADDRESS_LIMIT):
+        assert moderation.login("guess", "192.0.2.7", NOW + n, f"s{n}")[0] == Moderation.WRONG
+    last = NOW + ADDRESS_LIMIT
+    assert moderation.login("sesame", "192.0.2.7", last, "teacher") == (
+        Moderation.WAIT,
+        ADDRESS_WINDOW - ADDRESS_LIMIT,
+    )
+    assert moderation.login("sesame", "192.0.2.8", last, "teacher")[0] == Moderation.OK
+    assert moderation.login("sesame", "192.0.2.7", NOW + ADDRESS_WINDOW, "teacher")[0] == (
+        Moderation.OK
+    )
     for i in range(5000):
-        moderation.login("guess", f"10.0.{i // 256}.{i % 256}", NOW)
+        moderation.login("guess", f"10.0.{i // 256}.{i % 256}", NOW, f"x{i}")
     assert len(moderation._failures) <= 4096
+
+
+def test_opThroughTheSession(log_events):
+    """A student guessing doesn't lock the teacher out; /op alone is a usage error."""
+    factory = make_factory(Settings(rate=0))
+    factory.clock.advance(NOW)
+    factory.room.moderation = Moderation("sesame")
+    bob = FakePeer(factory, host="192.0.2.7")
+    bob.register("bob")
+    teacher = FakePeer(factory, host="192.0.2.7")
+    teacher.register("teacher")
+    bob.say("/op", "/oper  ")
+    assert bob.lines()[-2:] == [
+        "Error: usage: /op PASSWORD (or /oper PASSWORD).",
+        "Error: usage: /op PASSWORD (or /oper PASSWORD).",
+    ]
+    bob.say("/op guess", "/op again")
+    assert bob.lines()[-2:] == [
+        "Error: wrong password.",
+        "Error: too many wrong passwords; try again in 1 second.",
+    ]
+    factory.clock.advance(1)
+    bob.say("/op guess")
+    assert bob.lines()[-1] == "Error: wrong password."
+    teacher.say("/op sesame")
+    assert teacher.lines()[-1].startswith("You are an operator now")
+    factory.room.journal.flush()
+    log = [formatEvent(entry) for entry in entries(log_events)]
+    assert any(
+        line.startswith("moderation: wrong operator password from 192.0.2.7:")
+        and line.endswith("(bob), 2 in a row, 2 from that address in 10 minutes")
+        for line in log
+    ), log
+    assert any(line.endswith("(bob) not checked: 1 s to wait after wrong ones") for line in log)
+    assert not any("guess" in line or "sesame" in line for line in log)
 
 
 def test_bansExpireAndAreByAddress():
