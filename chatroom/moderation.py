@@ -12,7 +12,8 @@ clock (time comes in as C{now}, seconds since the epoch).
     within L{ADDRESS_WINDOW} seconds nobody there is heard until the oldest
     of them is that old.  In a lab behind one NAT address a student guessing
     from one session never delays the teacher's first attempt.
-  - A ban refuses an address until a time; loopback (and whatever else is
+  - A ban refuses an address until a time (an IPv4 address, or an IPv6
+    address's /64: one host picks new addresses in its /64 at will); loopback (and whatever else is
     C{protected}) is never banned, so the admin can't lock themselves out.
   - A mute refuses a name's public lines until a time; it follows the person
     through renames and outlives a reconnect under the same name.
@@ -24,11 +25,12 @@ over its bus and calls L{Moderation.ban}, L{Moderation.mute}... on each node.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chatroom.limits import IPNetwork, address_key
 
@@ -61,6 +63,33 @@ class Ban:
 def minutes_left(until: float, now: float) -> int:
     """Whole minutes, rounded up: a ban with 10 seconds to go still says 1 minute."""
     return max(1, math.ceil((until - now) / 60))
+
+
+@functools.lru_cache(maxsize=1024)
+def ban_scope(address: str) -> str:
+    """
+    What a ban on C{address} covers, as a key and as shown in C{/bans}: an
+    IPv4 address itself (C{192.0.2.7}); for IPv6 its /64
+    (C{2001:db8:1:2::/64}), since a host makes up new addresses in its /64
+    (privacy addresses) and one network is given a /64.  Also takes what an
+    operator types to C{/unban}: C{[2001:db8::1]}, C{2001:db8:1:2::/64}.
+    Anything that is not an IP address is left as it is.
+    """
+    text = address.strip().strip("[]")
+    try:
+        if "/" in text:
+            network = ipaddress.ip_network(text, strict=False)
+        else:
+            network = ipaddress.ip_network(address_key(text))
+    except ValueError:
+        return text
+    if network.version == 4:
+        return str(network.network_address) if network.prefixlen == 32 else str(network)
+    if network.prefixlen == 128 and network.network_address.is_loopback:
+        return str(network.network_address)  # ::1 is one host, not a network
+    if network.prefixlen >= 64:
+        network = network.supernet(new_prefix=64)
+    return str(network)
 
 
 def peer_address(peer: str) -> str:
@@ -161,22 +190,39 @@ class Moderation:
         return any(ip in network for network in self.protected)
 
     def ban(self, ban: Ban) -> None:
-        self.bans[address_key(ban.address)] = ban
+        """
+        Refuse C{ban.address} (for IPv6: its /64, see L{ban_scope}) until
+        C{ban.until}; only the address itself if its /64 holds a protected one.
+        """
+        scope = ban_scope(ban.address)
+        if "/" in scope and self._shelters(ipaddress.ip_network(scope)):
+            scope = address_key(ban.address.strip().strip("[]"))
+        self.bans[scope] = replace(ban, address=scope)
+
+    def _shelters(self, network: IPNetwork) -> bool:
+        return any(
+            network.version == protected.version and network.overlaps(protected)
+            for protected in self.protected
+        )
 
     def unban(self, address: str) -> Ban | None:
-        """Lift the ban on C{address}; the ban lifted, if there was one."""
-        return self.bans.pop(address_key(address.strip().strip("[]")), None)
+        """Lift the ban covering C{address} (an address, or the /64 shown); the ban lifted."""
+        lifted = self.bans.pop(ban_scope(address), None)
+        if lifted is None:
+            lifted = self.bans.pop(address_key(address.strip().strip("[]")), None)
+        return lifted
 
     def banned(self, address: str, now: float) -> Ban | None:
-        """The ban on C{address} in force at C{now}, if any (expired ones are dropped)."""
+        """The ban in force at C{now} covering C{address}, if any (expired ones are dropped)."""
         if not self.bans:
             return None
-        key = address_key(address)
-        ban = self.bans.get(key)
-        if ban is not None and ban.until <= now:
-            del self.bans[key]
-            return None
-        return ban
+        for key in {ban_scope(address), address_key(address)}:
+            ban = self.bans.get(key)
+            if ban is not None:
+                if ban.until > now:
+                    return ban
+                del self.bans[key]
+        return None
 
     def active_bans(self, now: float) -> list[Ban]:
         """The bans in force, soonest to end first."""

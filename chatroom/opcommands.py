@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from chatroom import events, messages
 from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
-from chatroom.moderation import MAX_MINUTES, Ban, Moderation, minutes_left, peer_address
+from chatroom.moderation import (
+    MAX_MINUTES,
+    Ban,
+    Moderation,
+    ban_scope,
+    minutes_left,
+    peer_address,
+)
 from chatroom.names import RuleError, name_key
 from chatroom.text import clean
 
@@ -143,6 +150,7 @@ def ban(session: Conversation, args: str, now: float) -> None:
         room.remove(target, by, now, reason)
         session.notice(messages.NOT_BANNED_LOOPBACK, address=address, name=target.name)
         return
+    address = ban_scope(address)  # what is banned: for IPv6, the /64
     banned = Ban(address, now + minutes * 60, target.name, by.name, reason)
     room.moderation.ban(banned)
     room.bus.share("ban", asdict(banned))

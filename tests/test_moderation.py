@@ -1,5 +1,7 @@
 """The rules of moderation (no sockets, time passed in), and their wording."""
 
+import ipaddress
+
 import pytest
 from twisted.logger import formatEvent
 
@@ -9,6 +11,7 @@ from chatroom.journal import entries
 from chatroom.moderation import (
     ADDRESS_LIMIT,
     ADDRESS_WINDOW,
+    LOOPBACK,
     Ban,
     Moderation,
     minutes_left,
@@ -241,3 +244,52 @@ def test_passwordFileIsReadOnceAndNeverEmpty(tmp_path):
         with pytest.raises(usage.UsageError, match=said):
             Options().parseOptions(["--op-password-file", str(path)])
     assert "--op-password-file" in str(Options()) and "--metrics" in str(Options())
+
+
+def test_anIPv6BanCoversItsSlash64():
+    moderation = Moderation("sesame")
+    moderation.ban(Ban("2001:db8:1:2::5", NOW + 60, "eve", "ala"))
+    moderation.ban(Ban("::ffff:192.0.2.7", NOW + 60, "bob", "ala"))
+    assert moderation.banned("2001:db8:1:2:abcd:ef01:2345:6789", NOW).name == "eve"
+    assert moderation.banned("2001:db8:1:3::5", NOW) is None
+    assert moderation.banned("192.0.2.7", NOW).name == "bob"
+    assert moderation.banned("192.0.2.8", NOW) is None  # IPv4 stays one address
+    assert [ban.address for ban in moderation.active_bans(NOW)] == [
+        "2001:db8:1:2::/64",
+        "192.0.2.7",
+    ]
+    assert moderation.unban("2001:db8:1:2::/64").name == "eve"
+    moderation.ban(Ban("2001:db8:1:2::5", NOW + 60, "eve", "ala"))
+    assert moderation.unban("[2001:db8:1:2::77]").name == "eve"
+    assert moderation.unban("2001:db8:1:2::/64") is None
+    assert moderation.unban("192.0.2.7/32").name == "bob"
+
+
+def test_aSlash64HoldingAProtectedAddressIsNotBannedWhole():
+    admin = ipaddress.ip_network("2001:db8:1:2::10/128")
+    moderation = Moderation("sesame", (*LOOPBACK, admin))
+    moderation.ban(Ban("2001:db8:1:2::5", NOW + 60, "eve", "ala"))
+    assert moderation.banned("2001:db8:1:2::10", NOW) is None
+    assert moderation.banned("2001:db8:1:2::5", NOW).address == "2001:db8:1:2::5"
+    assert moderation.unban("2001:db8:1:2::5").name == "eve"
+
+
+def test_slashBansShowTheSlash64():
+    factory = make_factory(Settings(rate=0))
+    factory.clock.advance(NOW)
+    factory.room.moderation = Moderation("sesame")
+    ala = FakePeer(factory, host="2001:db8:9::1")
+    ala.register("ala")
+    eve = FakePeer(factory, host="2001:db8:1:2::5")
+    eve.register("eve")
+    ala.say("/op sesame", "/ban eve 5 spam", "/bans")
+    assert eve.closing
+    assert ala.lines()[-1] == "  2001:db8:1:2::/64 (eve): 5 more minutes, by ala (spam)"
+    assert (
+        FakePeer(factory, host="2001:db8:1:2::99")
+        .lines()[0]
+        .startswith("Sorry, your address is banned for 5 more minutes")
+    )
+    ala.say("/unban 2001:db8:1:2::/64")
+    assert "2001:db8:1:2::/64" in ala.lines()[-1]
+    assert FakePeer(factory, host="2001:db8:1:2::99").lines()[0].startswith("Welcome")
