@@ -73,9 +73,10 @@ class WebChat(TimeoutMixin):
     _gone = False
     _direct = False  # plain TCP and write-through allowed: send() may use the socket
 
-    def __init__(self, door: WebDoor, peer: str) -> None:
+    def __init__(self, door: WebDoor, peer: str, audience: Audience) -> None:
         self.door = door
         self.peer = peer
+        self.audience = audience  # what the newcomer reads until a /lang
         self._guard = OutputGuard()
         self._pending: list[str] = []  # the message so far
         self._size = 0  # its size in bytes so far
@@ -98,7 +99,7 @@ class WebChat(TimeoutMixin):
         tcp.registerProducer(self._guard, True)
         self._direct = door.write_through and isinstance(tcp, Connection)
         self.session = door.admission.session(
-            self.send, self.close, self.peer, self._joined, door.audience, web_audience
+            self.send, self.close, self.peer, self._joined, self.audience, web_audience
         )
         self.session.start()
         self._deadline = door.admission.registering.add(self)
@@ -374,11 +375,16 @@ class WebDoor:
         self.write_through = writethrough.wanted(settings.write_through)
         room.live_roster = True
 
-    def admit(self, peer: str, host: str) -> WebChat | _Refused:
+    def admit(self, peer: str, host: str, lang: str | None = None) -> WebChat | _Refused:
+        """
+        A WebSocket's protocol: a newcomer, or a refusal (full, too many from
+        C{host}, banned).  C{lang}, the page's language, is what both read
+        from their first word (else the server's, C{--lang}).
+        """
+        audience = self.audience if lang is None else web_audience(lang)
         key, refused = self.admission.refusal(peer, host)
         if refused is not None:
-            audience = self.audience
             return _Refused(audience.pack([audience.render(events.Bye(refused))]))
-        chat = WebChat(self, peer)
+        chat = WebChat(self, peer, audience)
         self.admission.enter(chat, peer, key)
         return chat

@@ -25,6 +25,7 @@ from wsproto.events import AcceptConnection
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
+from chatroom import i18n
 from chatroom.limits import IPNetwork, address_key
 from chatroom.protocol import format_peer
 from chatroom.web.door import WebDoor, _Wire
@@ -130,6 +131,32 @@ class Proxies:
         return chain[0] if chain else None
 
 
+def page_language(request: server.Request) -> str | None:
+    """
+    The language the page reads: C{/ws?lang=pl} (the page says it), else
+    the browser's C{Accept-Language} (its best one we have), else L{None}
+    (the server's own, C{--lang}).  Known before admission, so even a
+    refusal reads in it.
+    """
+    asked = request.args.get(b"lang")
+    if asked:
+        found = i18n.language(asked[0].decode("ascii", "replace"))
+        if found is not None:
+            return found
+    best: tuple[float, str] | None = None
+    for header in request.requestHeaders.getRawHeaders(b"accept-language", []):
+        for part in header.decode("latin-1").split(","):
+            tag, _, quality = part.partition(";")
+            found = i18n.language(tag) if tag.strip() != "*" else None
+            try:
+                weight = float(quality.strip().removeprefix("q=")) if quality else 1.0
+            except ValueError:
+                continue
+            if found is not None and weight > 0 and (best is None or weight > best[0]):
+                best = (weight, found)
+    return best[1] if best is not None else None
+
+
 class ChatSocket(resource.Resource):
     """C{/ws}: checks the origin, asks the admission, then upgrades."""
 
@@ -167,7 +194,7 @@ class ChatSocket(resource.Resource):
         if client is not None:
             host = client
             peer = f"ws {address_key(client)} via {format_peer(address)}"
-        protocol = self.door.admit(peer, host)
+        protocol = self.door.admit(peer, host, page_language(request))
         accept = handshake.send(AcceptConnection())
         wire = _Wire(handshake.connection, serverBootstrap, protocol)
         channel = request.channel

@@ -14,12 +14,13 @@ from twisted.internet import defer, endpoints, protocol, task
 from twisted.web.client import Agent, readBody
 from wsproto.events import BytesMessage, Message
 
-from chatroom import messages
+from chatroom import i18n, messages
 from chatroom.limits import parse_network
 from chatroom.moderation import Ban
 from chatroom.settings import Settings
 from chatroom.testing import en, join, listen, make_certificate, quit_all, ssl_endpoint, trusting
 from chatroom.web.door import WebDoor
+from chatroom.web.render import web_audience
 from chatroom.web.site import CSP, make_site
 from chatroom.web.wsclient import JsonClient
 
@@ -243,6 +244,39 @@ async def test_maxClientsAndPerAddressCountBothDoors(reactor):
     assert bye["message"] == messages.TOO_MANY_FROM_ADDRESS.id
     await second.closed
     assert web.door.admission.addresses.count("::1") == 1
+    await quit_all(nc)
+    await web.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_welcomeAndRefusalInThePagesLanguage(reactor):
+    """
+    The page's language (?lang, else Accept-Language) is known before
+    admission: the welcome and a refusal read in it, whatever the server's.
+    """
+    web = await serve(reactor, Settings(max_clients=1))
+
+    async def first(kind: str, path: str = "/ws", headers=()) -> str:
+        client = JsonClient(reactor, f"[::1]:{web.port}", path=path, headers=headers)
+        where = endpoints.TCP6ClientEndpoint(reactor, "::1", web.port)
+        await endpoints.connectProtocol(where, client)
+        said = await client.expect(kind)
+        client.transport.loseConnection()
+        await client.closed
+        return said["line"]
+
+    pl = i18n.catalog("pl")
+    web.door.audience = web_audience("pl")  # what --lang pl does
+    assert await first("welcome", "/ws?lang=en") == en(messages.WELCOME, online=0, max=1)
+    assert await first("welcome") == pl.format(messages.WELCOME, online=0, max=1)
+    nc = await join(reactor, web.server.port, "ala")
+    full = pl.format(messages.ROOM_FULL, count=1, max=1)
+    assert await first("bye", "/ws?lang=en") == en(messages.ROOM_FULL, count=1, max=1)
+    web.door.audience = web_audience("en")
+    polish = ((b"Accept-Language", b"de-DE, pl;q=0.9, en;q=0.8"),)
+    assert await first("bye", headers=polish) == full
+    assert await first("bye", "/ws?lang=pl") == full
+    assert await first("bye", "/ws?lang=xx") == en(messages.ROOM_FULL, count=1, max=1)
     await quit_all(nc)
     await web.stop()
 

@@ -83,7 +83,8 @@ function status(text) { $("status").textContent = text; }
 function connect() {
   clearTimeout(state.timer);
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${scheme}//${location.host}/ws`);
+  // ?lang: the server greets (or refuses) in the page's language from the first word.
+  const ws = new WebSocket(`${scheme}//${location.host}/ws?lang=${state.lang}`);
   state.ws = ws;
   state.joined = false;
   state.awaiting = null;
