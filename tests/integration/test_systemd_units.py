@@ -7,9 +7,11 @@ twistd accepts, with every CHATROOM_OPTS the example file offers.
 from __future__ import annotations
 
 import configparser
+import re
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,15 @@ def example_options() -> list[str]:
     ]
 
 
+CREDENTIALS = "/run/credentials/chatroom.service/"
+
+
+def credentials_in(directory: Path) -> Callable[[str], str]:
+    """The example's credential paths moved to C{directory}, holding an op-password."""
+    (directory / "op-password").write_text("a long passphrase\n")
+    return lambda options: options.replace(CREDENTIALS, f"{directory}/")
+
+
 def twistd_options(exec_start: str, chatroom_opts: str) -> ServerOptions:
     argv = shlex.split(exec_start)
     assert argv[0] == "/opt/chatroom/venv/bin/twistd"
@@ -49,12 +60,13 @@ def twistd_options(exec_start: str, chatroom_opts: str) -> ServerOptions:
 
 
 @pytest.mark.parametrize("name", ["chatroom.service", "chatroom@.service"])
-def test_execStartIsTwistdChatroomInTheForeground(name):
+def test_execStartIsTwistdChatroomInTheForeground(name, tmp_path):
     service = unit(name)["Service"]
     offered = example_options()
     assert len(offered) == 3
     if "Environment" in service:
         offered.append(service["Environment"].partition("CHATROOM_OPTS=")[2])
+    offered = list(map(credentials_in(tmp_path), offered))
     for chatroom_opts in offered:
         options = twistd_options(service["ExecStart"], chatroom_opts)
         assert options.subCommand == "chatroom"
@@ -66,6 +78,20 @@ def test_execStartIsTwistdChatroomInTheForeground(name):
     from chatroom import logjson
 
     assert twistd_options(json_start, offered[0])["logger"] is logjson.observer
+
+
+def test_credentialsTheExampleUsesAreLoadedByTheUnits():
+    """Each /run/credentials/... file in the example has its LoadCredential= in both units."""
+    used = set()
+    for options in example_options():
+        used.update(re.findall(re.escape(CREDENTIALS) + r"([\w.-]+)", options))
+    assert used == {"key.pem", "cert.pem", "op-password"}
+    for name in ("chatroom.service", "chatroom@.service"):
+        text = (UNITS / name).read_text()
+        for credential in used:
+            assert f"#LoadCredential={credential}:/etc/chatroom/{credential}\n" in text
+    # Debian's Redis has its socket off, and a DynamicUser is not in group redis.
+    assert not [options for options in example_options() if "--redis=unix:" in options]
 
 
 def test_templateTakesItsOptionsFromTheInstanceFile():
@@ -84,7 +110,6 @@ def test_hardened(name):
     assert service["LimitNOFILE"] == "65536"
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 @pytest.mark.parametrize(
     "name, instance",
     [("chatroom.service", "chatroom.service"), ("chatroom@.service", "chatroom@1.service")],
@@ -92,6 +117,8 @@ def test_hardened(name):
 @pytest_twisted.ensureDeferred
 async def test_systemdAnalyzeVerify(reactor, tmp_path, name, instance):
     """systemd checks the ExecStart binary exists: point it at this twistd."""
+    if not shutil.which("systemd-analyze"):
+        pytest.fail("systemd-analyze is not installed (Debian: apt-get install systemd)")
     text = (UNITS / name).read_text().replace("/opt/chatroom/venv/bin/twistd", TWISTD)
     (tmp_path / name).write_text(text)
     check = spawn(reactor, ["systemd-analyze", "verify", str(tmp_path / instance)])
