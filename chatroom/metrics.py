@@ -16,6 +16,7 @@ so a load balancer sends newcomers to a node whose users see the whole room.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -31,8 +32,9 @@ from chatroom.room import Room
 class RoomCollector:
     """The room's counters as Prometheus metrics, read at scrape time (a custom collector)."""
 
-    def __init__(self, room: Room) -> None:
+    def __init__(self, room: Room, now: Callable[[], float] = time.time) -> None:
         self.room = room
+        self.now = now  # the server's clock: which bans are still in force
 
     def collect(self) -> Iterator[Metric]:
         room = self.room
@@ -103,8 +105,8 @@ class RoomCollector:
         )
         yield GaugeMetricFamily(
             "chatroom_bans",
-            "Addresses banned (expired bans may linger until looked at).",
-            len(moderation.bans),
+            "Bans in force now (addresses, or IPv6 /64s).",
+            len(moderation.active_bans(self.now())),
         )
         if counts.redis_up is not None:
             yield GaugeMetricFamily(
@@ -128,16 +130,16 @@ def _labelled(kind: type, name: str, documentation: str, label: str, values: dic
     return family
 
 
-def registry(room: Room) -> CollectorRegistry:
+def registry(room: Room, now: Callable[[], float] = time.time) -> CollectorRegistry:
     """The room's metrics and the process's (CPU, memory, open files), all C{chatroom_}."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RoomCollector(room))
+    registry.register(RoomCollector(room, now))
     ProcessCollector(namespace="chatroom", registry=registry)
     return registry
 
 
 class MetricsPage(Resource):
-    isLeaf = True
+    # Not a leaf: /metrics/anything is 404 (Resource's getChild), not the metrics.
 
     def __init__(self, registry: CollectorRegistry) -> None:
         super().__init__()
@@ -150,8 +152,6 @@ class MetricsPage(Resource):
 
 class HealthPage(Resource):
     """200 C{ok} while accepting connections (and linked to Redis, in a cluster); else 503."""
-
-    isLeaf = True
 
     def __init__(self, room: Room, accepting: Callable[[], bool]) -> None:
         super().__init__()
@@ -176,9 +176,9 @@ class MetricsSite(Site):
         pass
 
 
-def site(room: Room, accepting: Callable[[], bool]) -> Site:
-    """The web site for C{--metrics}: C{/metrics} and C{/healthz}."""
+def site(room: Room, accepting: Callable[[], bool], now: Callable[[], float] = time.time) -> Site:
+    """The web site for C{--metrics}: C{/metrics} and C{/healthz} (nothing below them)."""
     root = Resource()
-    root.putChild(b"metrics", MetricsPage(registry(room)))
+    root.putChild(b"metrics", MetricsPage(registry(room, now)))
     root.putChild(b"healthz", HealthPage(room, accepting))
     return MetricsSite(root)

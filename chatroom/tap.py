@@ -400,7 +400,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if options["metrics"]:
         from chatroom import metrics  # only with --metrics: prometheus_client is not light
 
-        site = metrics.site(room, lambda: listener.running)
+        site = metrics.site(room, lambda: listener.running, reactor.seconds)
         scrape = StreamServerEndpointService(serverFromString(reactor, options["metrics"]), site)
         scrape._raiseSynchronously = True
         scrape.setServiceParent(top)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest_twisted
 from prometheus_client.parser import text_string_to_metric_families
-from twisted.internet import defer, endpoints
+from twisted.internet import defer, endpoints, task
 from twisted.internet.protocol import Protocol
 from twisted.web.client import Agent
 
 from chatroom import metrics
+from chatroom.moderation import Ban, Moderation
 from chatroom.settings import Settings
 from chatroom.testing import connect, join, listen, quit_all
 
@@ -55,8 +56,8 @@ def moved(before: dict, after: dict, name: str, **labels: str) -> float:
     return after[key] - before.get(key, 0.0)
 
 
-async def metrics_listener(reactor, server):
-    site = metrics.site(server.room, lambda: server.listening.connected)
+async def metrics_listener(reactor, server, now=None):
+    site = metrics.site(server.room, lambda: server.listening.connected, now or reactor.seconds)
     return await endpoints.serverFromString(reactor, r"tcp6:0:interface=\:\:1").listen(site)
 
 
@@ -123,6 +124,27 @@ async def test_healthz(reactor):
         assert (await fetch(reactor, port, "/healthz"))[0] == 200
         await server.listening.stopListening()
         assert await fetch(reactor, port, "/healthz") == (503, "not accepting connections\n")
+    finally:
+        await server.stop()
+        await web.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_bansInForceAndNothingBelowThePages(reactor):
+    clock = task.Clock()
+    clock.advance(1_000_000)
+    server = await listen(reactor, moderation=Moderation("sesame"), clock=clock)
+    web = await metrics_listener(reactor, server, clock.seconds)
+    port = web.getHost().port
+    try:
+        moderation = server.room.moderation
+        moderation.ban(Ban("192.0.2.7", clock.seconds() + 60, "bob", "ala"))
+        moderation.ban(Ban("192.0.2.8", clock.seconds() + 600, "eve", "ala"))
+        assert (await scrape(reactor, port))["chatroom_bans", ()] == 2
+        clock.advance(120)  # nobody looked at the first ban since it ended
+        assert (await scrape(reactor, port))["chatroom_bans", ()] == 1
+        for path in ("/metrics/anything", "/healthz/x", "/metricsx", "/"):
+            assert (await fetch(reactor, port, path))[0] == 404, path
     finally:
         await server.stop()
         await web.stopListening()
