@@ -6,7 +6,8 @@ In a terminal the conversation scrolls above an input line that incoming
 messages never break (L{chatroom.terminal}); with pipes it reads lines and
 writes lines, nothing else, so scripts and tests can drive it.  Either way
 L{chatroom.clientsession.ChatClient} decides what is sent, what is shown, and
-how the program ends: each way out has its own exit status (see L{DESCRIPTION}).
+how the program ends: each way out has its own exit status (see
+L{chatroom.clientmessages.DESCRIPTION}).
 """
 
 from __future__ import annotations
@@ -36,77 +37,65 @@ DEFAULT_PORT = 5000
 CONNECT_TIMEOUT = 10.0
 
 
-DESCRIPTION = f"""\
-Talk to a chatroom server.  HOST is an IPv6 address (::1, fe80::1%eth0), an IPv4
-address or a host name; PORT defaults to {DEFAULT_PORT}.  Without --name and --group
-the server asks for them and you answer.  Your own public messages are shown as
-"[HH:MM:SS] you: text", with the local time.
-
-In a terminal, messages scroll above an input line that keeps what you are
-typing.  Colours are off with --no-color or when NO_COLOR is set.  Keys:
-  Enter                    send the line
-  Left/Right, Home/End     move (also Ctrl-B/F, Ctrl-A/E)
-  Up/Down                  lines sent before (also Ctrl-P/N)
-  Backspace, Delete        delete a character; Insert toggles typeover
-  Ctrl-U, Ctrl-K, Ctrl-W   cut to the start, to the end, a word back
-  Ctrl-L                   redraw the input line
-  Ctrl-D                   on an empty line: leave (sends /wyjdz)
-  Ctrl-C                   leave at once
-
-With pipes (or TERM=dumb) it reads and writes plain lines: no colours, no escape
-sequences; the conversation goes to stdout, the client's own messages to stderr,
-and the end of input sends /wyjdz.
-
-Exit status:
-  0    you left: /wyjdz, /quit, Ctrl-D, end of input
-  1    the connection failed, or the server closed it
-  2    wrong options
-  3    the server refused you (room full, too many connections from your address)
-  130  Ctrl-C (SIGINT);  143  SIGTERM
-"""
+# The options' help, in the catalog: the table below holds the names only.
+_HELP = {
+    "connect": says.HELP_CONNECT,
+    "ca": says.HELP_CA,
+    "lang": says.HELP_LANG,
+    "name": says.HELP_NAME,
+    "group": says.HELP_GROUP,
+    "log": says.HELP_LOG,
+    "no-color": says.HELP_NO_COLOR,
+    "help": says.HELP_HELP,
+    "version": says.HELP_VERSION,
+}
+# getopt's errors (English, from the standard library), by how they end.
+_GETOPT_ERRORS = (
+    ("not recognized", says.UNKNOWN_OPTION),
+    ("requires argument", says.OPTION_NEEDS_VALUE),
+    ("must not have an argument", says.OPTION_TAKES_NO_VALUE),
+    ("not a unique prefix", says.OPTION_AMBIGUOUS),
+)
 
 
 class Options(usage.Options):
-    synopsis = (
-        f"Usage: {PROGRAM} [options] HOST [PORT]\n   or: {PROGRAM} [options] --connect ENDPOINT"
-    )
+    """
+    The command line, said in the user's language: C{--lang} if given
+    (wherever it stands), else the locale's, chosen before anything is
+    parsed, so that C{--help} and a wrong option already speak it.
+    """
+
     # usage.Options runs a longdesc's paragraphs together; getUsage adds DESCRIPTION.
     longdesc = ""
 
     optParameters = [
-        [
-            "connect",
-            "c",
-            None,
-            "Any Twisted client endpoint instead of HOST [PORT], "
-            r"e.g. tcp:host=\:\:1:port=5000 or tls:host=example.org:port=5000.",
-        ],
-        [
-            "ca",
-            None,
-            None,
-            "Use TLS, and trust the server's certificate only if this PEM file holds it "
-            "or the CA that signed it (a self-signed server's own cert.pem). With "
-            "--connect, the endpoint must be tls:.",
-        ],
-        [
-            "lang",
-            None,
-            None,
-            f"The language to read ({', '.join(i18n.LANGUAGES)}); by default the "
-            "locale's (LC_ALL, LC_MESSAGES, LANG), else English.",
-        ],
-        ["name", "n", None, "Register with this name, without being asked."],
-        ["group", "g", None, "Register with this lab group, without being asked."],
-        ["log", None, None, "Write diagnostics (Twisted's log) to this file."],
+        ["connect", "c", None, None],
+        ["ca", None, None, None],
+        ["lang", None, None, None],
+        ["name", "n", None, None],
+        ["group", "g", None, None],
+        ["log", None, None, None],
     ]
-    optFlags = [["no-color", None, "No colours (also when NO_COLOR is set)."]]
+    optFlags = [["no-color", None, None]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._speak(locale_language())
+
+    def _speak(self, lang: str) -> None:
+        """Say the help and the errors in C{lang}."""
+        self.catalog = catalog = i18n.catalog(lang)
+        languages = ", ".join(i18n.LANGUAGES)
+        for option, message in _HELP.items():
+            self.docs[option] = catalog.format(message, languages=languages)
+        self.synopsis = catalog.format(says.SYNOPSIS, program=PROGRAM)
 
     def getUsage(self, width: int | None = None) -> str:
-        return super().getUsage(width) + "\n" + DESCRIPTION
+        table = super().getUsage(width).removeprefix("Options:")
+        heading = self.catalog.format(says.OPTIONS_HEADING)
+        return heading + table + "\n" + self.catalog.format(says.DESCRIPTION, port=DEFAULT_PORT)
 
     def opt_version(self) -> NoReturn:
-        """Print the version and exit."""
         print(f"{PROGRAM} {__version__}")
         sys.exit(0)
 
@@ -117,10 +106,17 @@ class Options(usage.Options):
         put the options first (GNU order) and let it parse that.
         """
         options = sys.argv[1:] if options is None else list(options)
+        asked = _lang_option(options)
+        if asked is not None and i18n.language(asked) is not None:
+            self._speak(i18n.language(asked))
         try:
             found, arguments = getopt.gnu_getopt(options, self.shortOpt, self.longOpt)
         except getopt.GetoptError as e:
-            raise usage.UsageError(str(e)) from None
+            option = f"--{e.opt}" if len(e.opt) > 1 else f"-{e.opt}"
+            for ending, message in _GETOPT_ERRORS:
+                if e.msg.endswith(ending):
+                    raise usage.UsageError(self.catalog.format(message, option=option)) from None
+            raise usage.UsageError(e.msg) from None
         ordered = []
         for option, value in found:
             if option.startswith("--"):
@@ -129,7 +125,9 @@ class Options(usage.Options):
                 ordered.extend([option, value] if option[1] + ":" in self.shortOpt else [option])
         super().parseOptions([*ordered, "--", *arguments])
 
-    def parseArgs(self, host: str | None = None, port: str | None = None) -> None:
+    def parseArgs(self, host: str | None = None, port: str | None = None, *extra: str) -> None:
+        if extra:
+            raise usage.UsageError(self.catalog.format(says.TOO_MANY_ARGUMENTS))
         self["host"] = host
         self["port"] = port
 
@@ -137,8 +135,11 @@ class Options(usage.Options):
         if self["lang"] is None:
             self["lang"] = locale_language()
         elif i18n.language(self["lang"]) is None:
+            languages = ", ".join(i18n.LANGUAGES)
             raise usage.UsageError(
-                f"--lang: {self['lang']!r} is not one of {', '.join(i18n.LANGUAGES)}."
+                self.catalog.format(
+                    says.UNKNOWN_LANG_OPTION, value=self["lang"], languages=languages
+                )
             )
         else:
             self["lang"] = i18n.language(self["lang"])
@@ -173,6 +174,19 @@ def _load_ca(path: str, catalog: Catalog = ENGLISH) -> ssl.Certificate:
         raise usage.UsageError(message) from None
     except Exception:  # OpenSSL's error for whatever is not a PEM certificate
         raise usage.UsageError(catalog.format(says.CA_NOT_PEM, path=path)) from None
+
+
+def _lang_option(options: list[str]) -> str | None:
+    """The value of the last C{--lang} in C{options} (before any C{--}), if any."""
+    found = None
+    for index, option in enumerate(options):
+        if option == "--":
+            break
+        if option.startswith("--lang="):
+            found = option.partition("=")[2]
+        elif option == "--lang" and index + 1 < len(options):
+            found = options[index + 1]
+    return found
 
 
 def locale_language(environ=os.environ) -> str:
@@ -378,8 +392,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         options.parseOptions(sys.argv[1:] if argv is None else argv)
     except usage.UsageError as e:
-        catalog = i18n.catalog(i18n.language(options["lang"] or "") or locale_language())
-        sys.stderr.write(f"{PROGRAM}: {e}\n{catalog.format(says.TRY_HELP, program=PROGRAM)}\n")
+        hint = options.catalog.format(says.TRY_HELP, program=PROGRAM)
+        sys.stderr.write(f"{PROGRAM}: {e}\n{hint}\n")
         sys.exit(EXIT_USAGE)
     catalog = i18n.catalog(options["lang"])
     from twisted.internet import reactor

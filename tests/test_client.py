@@ -86,7 +86,7 @@ def test_optionsAfterHost():
         (["::1", "70000"], "1-65535"),
         (["::1", "0"], "1-65535"),
         (["::1", "--connect", "tcp:host=x:port=1"], "not both"),
-        (["::1", "1", "2"], "Wrong number of arguments"),
+        (["::1", "1", "2"], "too many arguments"),
         (["::1", "--bogus"], "bogus"),
     ],
 )

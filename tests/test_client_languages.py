@@ -153,6 +153,9 @@ def test_langOption(monkeypatch):
     options = Options()
     options.parseOptions(["::1", "--lang", "EN"])
     assert options["lang"] == "en"
+    with pytest.raises(usage.UsageError, match="--lang: nie ma języka 'xx'; dostępne: en, pl"):
+        Options().parseOptions(["::1", "--lang", "xx"])
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
     with pytest.raises(usage.UsageError, match="--lang: 'xx' is not one of en, pl"):
         Options().parseOptions(["::1", "--lang", "xx"])
 

@@ -223,7 +223,11 @@ def test_polishModerationLines() -> None:
 def test_polishSaysNickForANick() -> None:
     """Polish calls a person's name "nick" everywhere: "nazwa" only of commands and hosts."""
     _, entries = tool.parse(_po("pl"))
-    others = {messages.HELP_HEADING.id, clientmessages.NO_SUCH_HOST.id}
+    others = {
+        messages.HELP_HEADING.id,
+        clientmessages.NO_SUCH_HOST.id,
+        clientmessages.DESCRIPTION.id,
+    }
     found = [
         text
         for entry in entries

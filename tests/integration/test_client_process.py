@@ -16,6 +16,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer
 
+from chatroom import clientmessages as says
 from chatroom import clientsession, i18n, messages
 from chatroom.lines import line_audience
 from chatroom.settings import Settings
@@ -236,6 +237,28 @@ async def test_usageError(children):
     assert await ala.wait() == clientsession.EXIT_USAGE
     assert "port must be a number" in ala.errors
     assert "Traceback" not in ala.errors
+
+
+@pytest_twisted.ensureDeferred
+async def test_wrongOptionAndHelpInThePolishLocale(children):
+    """Under LANG=pl_PL the option errors and --help are Polish; --lang en wins over it."""
+    polish = {"LC_ALL": "", "LANG": "pl_PL.UTF-8", "COLUMNS": "80"}
+    bogus = children("--bogus", env=polish)
+    helped = children("--help", env=polish)
+    english = children("--help", "--lang", "en", env=polish)
+    assert await bogus.wait() == clientsession.EXIT_USAGE
+    assert bogus.errors == (
+        "chatroom-client: nieznana opcja --bogus\nSpróbuj 'chatroom-client --help'.\n"
+    )
+    assert [await helped.wait(), await english.wait()] == [0, 0]
+    pl = i18n.catalog("pl")
+    text = " ".join(" ".join(helped.lines).split())  # the help table wraps its lines
+    assert helped.lines[:2] == pl.format(says.SYNOPSIS, program="chatroom-client").split("\n")
+    for message in (says.HELP_NAME, says.HELP_HELP, says.HELP_NO_COLOR, says.HELP_LANG):
+        assert pl.format(message, languages="en, pl") in text, message
+    assert "Kod wyjścia:" in helped.lines
+    assert not re.search(r"\b(the|and|with|this|Display)\b", text)
+    assert "Display this help and exit." in english.lines[-1] + " ".join(english.lines)
 
 
 # In a terminal
