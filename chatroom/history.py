@@ -33,6 +33,9 @@ class History(Protocol):
     def replay(self) -> list[Public]:
         """The kept messages, oldest first, each marked C{history=True}."""
 
+    def forget(self, name: str) -> None:
+        """Drop C{name}'s messages: someone banned, whose spam latecomers shouldn't read."""
+
 
 class LocalHistory:
     """
@@ -67,6 +70,10 @@ class LocalHistory:
         self._events = deque(events, maxlen=self.size)
         self._marked = deque(maxlen=self.size)
         self._unmarked = len(self._events)
+
+    def forget(self, name: str) -> None:
+        if any(event.name == name for event in self._events):
+            self.load([event for event in self._events if event.name != name])
 
     def replay(self) -> list[Public]:
         fresh = min(self._unmarked, self.size)

@@ -465,6 +465,8 @@ class Room:
         else:
             last = Text(messages.KICKED_YOU, by=by.name, reason=reason)
         self.fanout.direct(member, events.Bye(last, error=True))
+        if minutes and self.history is not None:
+            self.history.forget(member.name)  # a latecomer is not shown the spam
         self.leave(
             member, now, f"{'banned' if minutes else 'kicked'} by {by.name}", by.name, why, minutes
         )

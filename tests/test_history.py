@@ -112,3 +112,14 @@ def test_markedCopiesFollowTheWindow():
     replayed = history.replay()
     assert [e.text for e in replayed] == ["m4", "m5", "m6"]
     assert all(e.history for e in replayed) and len(history) == 3
+
+
+def test_forgetDropsOneNamesLines():
+    history = LocalHistory(5)
+    for i, name in enumerate(("spam", "ala", "spam", "bob")):
+        history.record(events.Public(float(i), name, "GL3", f"m{i}"))
+    history.replay()  # marked copies made: they must go too
+    history.forget("spam")
+    history.forget("nobody")
+    assert [event.text for event in history.replay()] == ["m1", "m3"]
+    assert all(event.history for event in history.replay())

@@ -293,3 +293,22 @@ def test_slashBansShowTheSlash64():
     ala.say("/unban 2001:db8:1:2::/64")
     assert "2001:db8:1:2::/64" in ala.lines()[-1]
     assert FakePeer(factory, host="2001:db8:1:2::99").lines()[0].startswith("Welcome")
+
+
+def test_aBannedPersonsLinesLeaveTheHistory():
+    factory = make_factory(Settings(rate=0, history=10))
+    factory.clock.advance(NOW)
+    factory.room.moderation = Moderation("sesame")
+    ala = FakePeer(factory, host="192.0.2.1")
+    ala.register("ala")
+    spam = FakePeer(factory, host="192.0.2.7")
+    spam.register("spam")
+    spam.say("buy pills")
+    ala.say("hello", "/op sesame")
+    latecomer = FakePeer(factory, host="192.0.2.8")
+    assert any(line.endswith("spam (GL1): buy pills") for line in latecomer.register("ola"))
+    ala.say("/ban spam 5 spam")
+    assert spam.closing
+    newcomer = FakePeer(factory, host="192.0.2.9")
+    history = [line for line in newcomer.register("eve") if "[history]" in line]
+    assert [line[11:] for line in history] == ["[history] ala (GL1): hello"]

@@ -108,6 +108,18 @@ A turn's operations (C{ARGV[2]}) published, and its public lines
 same step, so the list's order is the channel's.
 """
 
+FORGET = """
+local gone = 0
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, op = pcall(cjson.decode, item)
+  if ok and type(op) == 'table' and type(op.event) == 'table' and op.event.name == ARGV[1] then
+    gone = gone + redis.call('LREM', KEYS[1], 0, item)
+  end
+end
+return gone
+"""
+"""The public lines of one name (C{ARGV[1]}) dropped from the history list: someone banned."""
+
 BATCH = 500
 """Names per script call: big enough to be cheap, small enough not to stall Redis."""
 

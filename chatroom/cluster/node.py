@@ -330,8 +330,15 @@ class RedisBus(Service):
         room.remove(member, Member.remote(op.node, "", by, ""), now, why, minutes)
 
     def _on_ban(self, op: wire.Op) -> None:
+        ban = Ban(**op.data)
         if op.node != self.node:
-            self.room.moderation.ban(Ban(**op.data))
+            self.room.moderation.ban(ban)
+        # The banned person's lines leave every node's history, and Redis's (once).
+        if self.room.history is not None:
+            self.room.history.forget(ban.name)
+        if op.node == self.node and self.history:
+            forgot = self.link.eval(claims.FORGET, [f"{self.prefix}:history"], [ban.name])
+            forgot.addErrback(lambda failure: None)  # Redis gone: the lines stay
 
     def _on_unban(self, op: wire.Op) -> None:
         if op.node != self.node:

@@ -18,16 +18,20 @@ from chatroom.testing import connect, listen, quit_all
 PASSWORD = "sesame"
 
 
-async def via_proxy(reactor, port: int, address: str, client_port: int = 40000):
+async def via_proxy(
+    reactor, port: int, address: str, client_port: int = 40000, host: str = "127.0.0.1"
+):
     """A client whose proxy (on loopback) says it is C{address}, in a PROXY v1 header."""
-    client = await connect(reactor, port, "127.0.0.1")
+    client = await connect(reactor, port, host)
     header = f"PROXY TCP4 {address} 127.0.0.1 {client_port} {port}\r\n"
     client.transport.write(header.encode("ascii"))
     return client
 
 
-async def join_via_proxy(reactor, port: int, address: str, name: str, client_port: int = 40000):
-    client = await via_proxy(reactor, port, address, client_port)
+async def join_via_proxy(
+    reactor, port: int, address: str, name: str, client_port: int = 40000, host: str = "127.0.0.1"
+):
+    client = await via_proxy(reactor, port, address, client_port, host)
     await client.expect("^Your name")
     client.say(name, "GL1")
     await client.expect(f"^Hello {name} ")
