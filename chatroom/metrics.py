@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import CollectorRegistry
+from twisted.web.pages import notFound
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
@@ -138,9 +139,14 @@ def registry(room: Room, now: Callable[[], float] = time.time) -> CollectorRegis
     return registry
 
 
-class MetricsPage(Resource):
-    # Not a leaf: /metrics/anything is 404 (Resource's getChild), not the metrics.
+class _Page(Resource):
+    """Nothing below it: /metrics/anything is 404, not the metrics."""
 
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return notFound()
+
+
+class MetricsPage(_Page):
     def __init__(self, registry: CollectorRegistry) -> None:
         super().__init__()
         self.registry = registry
@@ -150,7 +156,7 @@ class MetricsPage(Resource):
         return generate_latest(self.registry)
 
 
-class HealthPage(Resource):
+class HealthPage(_Page):
     """200 C{ok} while accepting connections (and linked to Redis, in a cluster); else 503."""
 
     def __init__(self, room: Room, accepting: Callable[[], bool]) -> None:
@@ -178,7 +184,7 @@ class MetricsSite(Site):
 
 def site(room: Room, accepting: Callable[[], bool], now: Callable[[], float] = time.time) -> Site:
     """The web site for C{--metrics}: C{/metrics} and C{/healthz} (nothing below them)."""
-    root = Resource()
+    root = _Page()
     root.putChild(b"metrics", MetricsPage(registry(room, now)))
     root.putChild(b"healthz", HealthPage(room, accepting))
     return MetricsSite(root)
