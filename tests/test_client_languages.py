@@ -121,6 +121,23 @@ def test_polishRefusalIsARefusal():
     assert talk.console.texts("notice") == ["serwer odrzucił połączenie."]
 
 
+@pytest.mark.parametrize(
+    ("message", "fields"),
+    [
+        (messages.BANNED_REFUSAL, {"minutes": 3}),
+        (messages.TOO_MANY_FROM_ADDRESS, {"count": 4, "limit": 4}),
+    ],
+)
+def test_refusalFromAPolishServerSaidInEnglish(message, fields):
+    """Before any /lang: the refusal is recognised and said again in the user's language."""
+    talk = conversation("en")
+    talk.server(pl(message, **fields))
+    talk.close()
+    assert talk.status == [clientsession.EXIT_REFUSED]
+    assert talk.console.texts() == [en(message, **fields)]
+    assert talk.console.texts("notice") == [en(says.SERVER_REFUSED)]
+
+
 def test_ownLinesInPolish():
     talk = conversation("pl")
     talk.close(error.ConnectionLost())
