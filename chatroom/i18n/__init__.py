@@ -31,7 +31,9 @@ the C{.po}, whichever side git left in place.
 
 How to add a language (say Czech, C{cs}):
   1. C{cp pl.po cs.po}; set its C{Language:} and C{Plural-Forms:} header
-     (the GNU gettext manual lists every language's), translate each entry.
+     (the GNU gettext manual lists every language's), translate each entry
+     (the first, C{msgid "."}, is how the language writes "2.5": C{","}
+     for Czech, C{"."} to keep the point).
   2. Add C{"cs": "čeština"} (the language's own name) to L{LANGUAGES}.
   3. Give the browser page its labels: C{LABELS} in
      C{chatroom/web/static/app.js} (the page's own words, which it shows
