@@ -272,3 +272,97 @@ def test_aHealThatFailedIsRetriedByTheHeartbeat():
     bus._heartbeat()
     hub.deliver()
     assert bus.whole and bus.maxes == {"n1": 10}
+
+
+def names_seen(out: Recorder) -> list[str]:
+    """The room's join and rename lines a member read, without their stamps."""
+    return [
+        line.split("] ", 1)[1]
+        for line in out.lines()
+        if " joined (" in line or " is now known as " in line
+    ]
+
+
+def unique(room: Room) -> bool:
+    keys = [name.casefold() for name, _ in room.roster()]
+    return len(keys) == len(set(keys))
+
+
+def test_namesGivenTwiceDuringASplitAreNeverShownTwice():
+    """
+    Redis restarts empty; n2 refreshes its claims first and takes eve and ala
+    for a while, n1 (the older claims) takes them back.  n1's members never
+    see a second eve or ala: n2's members are shown once renamed.
+    """
+    hub, clock = Hub(), task.Clock()
+    (bus1, room1), (bus2, room2) = node(hub, "n1", clock), node(hub, "n2", clock)
+    _, ala_out = person(room1, "ala", clock)
+    bob, bob_out = person(room2, "bob", clock)
+    hub.deliver()
+    for bus in (bus1, bus2):
+        bus.link.lose(bus)
+    _, eve_out = person(room1, "eve", clock)
+    clock.advance(1)  # n1's claims are the older ones
+    _, eve2_out = person(room2, "Eve", clock)
+    bob.line_received("/nick ala", clock.seconds())
+    for out in (ala_out, bob_out, eve_out, eve2_out):
+        out.lines()
+    hub.names.clear()  # Redis restarted: it remembers nothing
+    bus2.link.connect(bus2)
+    hub.deliver()
+    bus1.link.connect(bus1)
+    hub.deliver()
+    assert unique(room1) and unique(room2)
+    assert sorted(names_seen(ala_out)) == [
+        "* Eve2 (GL1) joined (4/20 online)",
+        "* bob is now known as ala2",
+    ]
+    seen = names_seen(bob_out)
+    assert sorted(seen) == [
+        "* Eve is now known as Eve2",
+        "* ala is now known as ala2",
+        "* eve (GL1) joined (4/20 online)",
+    ]
+    assert seen[-1] == "* eve (GL1) joined (4/20 online)"  # once n2's Eve is Eve2
+    assert sorted(room1.roster()) == sorted(room2.roster())
+    assert len(room1.roster()) == 4
+
+
+def test_aNodeNotYetWholeShowsNothingOfTheOthers():
+    """
+    Linked again but not whole (its heal failed halfway): the others'
+    rosters and lines wait; the first thing its members read is that the
+    room is whole, then the others, with the room's n/max.
+    """
+    hub, [(bus1, room1), (bus2, _)], [(_, ala_out), (bob, _)] = two_nodes((0, "ala"), (1, "bob"))
+    for bus in (bus1, bus2):
+        bus.link.lose(bus)
+    ala_out.lines()
+    hub.beats_fail = 1
+    bus1.link.connect(bus1)  # linked, but its heartbeat failed: not whole
+    assert not bus1.whole
+    bus2.link.connect(bus2)  # heals: its hello and roster reach n1
+    hub.deliver()
+    bob.line_received("/nick robert", 0.0)
+    bob.line_received("anyone there?", 0.0)
+    hub.deliver()
+    assert ala_out.lines() == []
+    assert room1.capacity == 10
+    bus1._heartbeat()
+    hub.deliver()
+    lines = ala_out.lines()
+    assert lines[0] == en(messages.WHOLE)
+    assert [line.split("] ", 1)[1] for line in lines[1:]] == ["* bob is now known as robert"]
+    assert room1.capacity == 20
+    ala_out.lines()
+
+
+def test_aRosterSentWhileARenameIsOnItsWayHasTheNewName():
+    hub, [(bus1, _), (bus2, room2)], [(ala, _), (_, bob_out)] = two_nodes((0, "ala"), (1, "bob"))
+    ala.line_received("/nick ola", 0.0)
+    for clock in hub.clocks:
+        clock.advance(0)  # the rename claimed its name and is on its way
+    bus1._publish(bus1._state(hello=False))
+    hub.deliver()
+    assert names_seen(bob_out) == ["* ala is now known as ola"]
+    assert room2.roster() == [("ola", "GL1"), ("bob", "GL1")]

@@ -18,10 +18,23 @@ When Redis goes (or cuts this node off for reading too slowly), the room is
 I{split}: members here keep talking among themselves (operations apply at
 once, as in one process), each is told once, and the other nodes' members
 are out of reach.  When it returns the node I{heals}: it refreshes its names
-(a name given twice meanwhile goes to the older claim; the other member is
-renamed and told), publishes its roster and asks for everyone else's, and
-tells its members the room is whole again.  What was said across the split
-is lost: Redis pub/sub is at-most-once.
+(a name given twice meanwhile goes to the older claim), tells its members
+the room is whole again, renames those of its members who lost their name
+(they are told), and only then publishes its roster and asks for everyone
+else's.  Until it is whole it takes nothing from the others but moderation
+decisions: their rosters, joins and lines would show a room it is not yet
+part of (its hello makes every node send its roster again, so nothing of
+the roster is missed).  What was said across the split is lost: Redis
+pub/sub is at-most-once.
+
+One name, two members: while Redis was away two nodes may each have given a
+name to someone, and the node that refreshes its claims first takes the key
+until the older claim's node refreshes too.  A member of another node whose
+name is held here (or by a member shown from a third node) is therefore kept
+out of sight, I{disputed}, until the name is settled: when the name is ours,
+this node refreshes its claims at once, so the node that lost renames its
+member and this one shows them under the new name.  Nobody ever sees one name
+twice in the room.
 """
 
 from __future__ import annotations
@@ -113,6 +126,11 @@ class RedisBus(Service):
         # Nodes announced gone, until they say hello again: a heartbeat
         # answer read after the 'gone' (another connection) may still list them.
         self._buried: set[str] = set()
+        # Other nodes' members kept out of the room while their name is also
+        # someone else's here: id -> (member, the name they claim, shown before?).
+        self._disputed: dict[str, tuple[Member, str, bool]] = {}
+        self._renaming: dict[str, str] = {}  # our members' renames on their way: id -> name
+        self._rechecking = False
         self._generation = 0  # bumped by each connection, so a stale heal stops
         self._beat = task.LoopingCall(self._heartbeat)
         self._beat.clock = reactor
@@ -205,6 +223,7 @@ class RedisBus(Service):
 
     def leave(self, member: Member, now: float, reason: str, left: events.Left | None) -> None:
         self.local.pop(member.id, None)
+        self._renaming.pop(member.id, None)
         if self._joining.pop(member.id, None) is not None and left is None:
             # The others will see the join: they must see the leave.
             left = events.Left(now, member.name, member.group, 0, 0)
@@ -267,8 +286,13 @@ class RedisBus(Service):
             self.room.applied_rename(member, name, now)
             return defer.succeed(None)
         event = events.Renamed(now, member.name, name)
+        self._renaming[member.id] = name  # what a roster published meanwhile says
         sent = self._publish(wire.Op("rename", self.node, member.id, event))
-        return sent.addErrback(self._apply_here, self.room.applied_rename, member, name, now)
+        return sent.addErrback(self._apply_here, self._renamed_here, member, name, now)
+
+    def _renamed_here(self, member: Member, name: str, now: float) -> None:
+        self._renaming.pop(member.id, None)
+        self.room.applied_rename(member, name, now)
 
     def whisper(self, member: Member, target: Member, text: str, now: float) -> None:
         # Published to the target's node only, and never logged: not even
@@ -432,12 +456,16 @@ class RedisBus(Service):
             return
         self.room.counts.cluster_events["in"] += len(ops)
         for op in ops:
+            if not self.whole and op.node != self.node and op.kind in _ROOM_TRAFFIC:
+                continue  # not part of the room yet: our hello brings it all back
             try:
                 getattr(self, f"_on_{op.kind}")(op)
             except Exception:
                 self.log.failure(
                     "cluster: applying a {kind} from {node} failed", kind=op.kind, node=op.node
                 )
+        if self._disputed and self.whole:
+            self._undispute()
 
     def _on_join(self, op: wire.Op) -> None:
         event = op.event
@@ -448,13 +476,14 @@ class RedisBus(Service):
             return
         member = Member.remote(op.node, op.id, event.name, event.group)
         self.nodes.setdefault(op.node, {})[op.id] = member
-        self.room.applied_join(member, event.time)
+        self._show(member, event.name, event.time, seen=False)
 
     def _on_leave(self, op: wire.Op) -> None:
         if op.node == self.node:
             self._left_here(op.id, op.event)
             return
         member = self.nodes.get(op.node, {}).pop(op.id, None)
+        self._disputed.pop(op.id, None)
         if member is not None:
             self.room.applied_leave(member, op.event)
 
@@ -472,10 +501,17 @@ class RedisBus(Service):
         event = op.event
         if op.node == self.node:
             member = self.local.get(op.id)
-        else:
-            member = self.nodes.get(op.node, {}).get(op.id)
-        if member is not None:
-            self.room.applied_rename(member, event.new, event.time)
+            if member is not None:
+                self._renamed_here(member, event.new, event.time)
+            return
+        member = self.nodes.get(op.node, {}).get(op.id)
+        if member is None:
+            return
+        disputed = self._disputed.get(op.id)
+        if disputed is not None or self.room.is_present(member):
+            seen = disputed[2] if disputed is not None else True
+            self._show(member, event.new, event.time, seen)
+        # Else out of sight since a split: the roster its node sends next has the name.
 
     def _on_whisper(self, op: wire.Op) -> None:
         member = self.local.get(op.id)
@@ -493,25 +529,85 @@ class RedisBus(Service):
             self._update_capacity()
         known = self.nodes.setdefault(op.node, {})
         listed = {id: (name, group) for id, name, group in op.members}
+        disputed = self._disputed
         for id in [id for id in known if id not in listed]:
             member = known.pop(id)
+            disputed.pop(id, None)
             room.applied_leave(member, _left(member, now))
         for id, (name, group) in listed.items():
             member = known.get(id)
             if member is None:
                 member = known[id] = Member.remote(op.node, id, name, group)
-                room.applied_join(member, now)
-                continue
-            room.show(member)
-            if member.name != name:
-                room.applied_rename(member, name, now)
+                self._show(member, name, now, seen=False)
+            else:
+                self._show(member, name, now, seen=disputed.get(id, (None, "", True))[2])
         if op.hello:
             self._publish(self._state(hello=False)).addErrback(lambda failure: None)
 
+    def _show(self, member: Member, name: str, now: float, seen: bool) -> None:
+        """
+        Let a member of another node be seen in the room as C{name}: a join
+        (C{seen}: shown before, so a rename, or nothing), unless that name is
+        someone else's here; then they are kept out of sight (disputed) until
+        it isn't, and if the other one is ours, Redis is asked at once which
+        claim keeps the name.
+        """
+        room = self.room
+        key = name_key(name)
+        other = room.holder(key) or room.find(name)
+        if other is not None and other is not member:
+            if room.is_present(member):
+                room.hide(member)
+                seen = True
+            before = self._disputed.get(member.id)
+            self._disputed[member.id] = (member, name, seen)
+            if other.node is None and (before is None or before[1] != name):
+                self._recheck()
+            return
+        self._disputed.pop(member.id, None)
+        if seen and member.name != name:
+            old = room.holder(member.key) or room.find(member.name)
+            if old is not None and old is not member:
+                seen = False  # the name they had is someone else's now: "joined" says it right
+        if not seen:
+            room.hide(member)
+            member.name, member.key = name, key
+            room.applied_join(member, now)
+            return
+        room.show(member)
+        if member.name != name:
+            room.applied_rename(member, name, now)
+
+    def _undispute(self) -> None:
+        """Show the disputed members whose name is nobody else's now."""
+        now = self.reactor.seconds()
+        for member, name, seen in list(self._disputed.values()):
+            self._show(member, name, now, seen)
+
+    def _recheck(self) -> None:
+        """
+        A name of ours is claimed elsewhere too (Redis came back, and the
+        other node refreshed first): refresh now, not at the next heartbeat,
+        so whichever of us lost renames at once.
+        """
+        if self._rechecking:
+            return
+        self._rechecking = True
+        checked = self.claims.refresh()
+        checked.addCallback(self._settle)
+        checked.addErrback(lambda failure: None)  # Redis going: the heal does it again
+
+        def done(_: object) -> None:
+            self._rechecking = False
+
+        checked.addBoth(done)
+
     def _on_gone(self, op: wire.Op) -> None:
         if op.node == self.node:
-            if not self.running:
-                return  # our own goodbye coming back
+            if not self.running or not self.whole:
+                # Our own goodbye coming back; or, before we are whole, the
+                # heal publishes our roster anyway.
+                return
             # Declared dead (this process stalled past the TTL): say we are here.
             self.log.warn(
                 "cluster node {node}: the others took us for dead; rejoining", node=self.node
@@ -527,6 +623,7 @@ class RedisBus(Service):
         self.maxes.pop(node, None)
         now = self.reactor.seconds()
         for member in members.values():
+            self._disputed.pop(member.id, None)
             self.room.applied_leave(member, _left(member, now))
         self._update_capacity()
         self.log.info(
@@ -537,11 +634,16 @@ class RedisBus(Service):
         )
 
     def _state(self, hello: bool) -> wire.Op:
-        room = self.room
+        """
+        Our roster as of its place in the channel's order: with the joins
+        and renames published before it and not back yet, which the others
+        read first (else they would take the roster for a leave or an old name).
+        """
+        room, joining, renaming = self.room, self._joining, self._renaming
         members = [
-            (member.id, member.name, member.group)
+            (member.id, renaming.get(member.id, member.name), member.group)
             for member in self.local.values()
-            if room.is_present(member)
+            if member.id in joining or room.is_present(member)
         ]
         return wire.Op("state", self.node, members=members, hello=hello, max=self.max_clients)
 
@@ -566,6 +668,11 @@ class RedisBus(Service):
                 hidden += 1
         self.maxes = {}
         self._update_capacity()
+        # Out of sight like everyone elsewhere; one never shown is new when it comes back.
+        for member, _, seen in self._disputed.values():
+            if not seen:
+                self.nodes.get(member.node, {}).pop(member.id, None)
+        self._disputed = {}
         self.log.warn(
             "cluster: Redis {address} lost; the room is split "
             "({count} members elsewhere out of reach)",
@@ -602,10 +709,17 @@ class RedisBus(Service):
         yield self._load_history()
         if generation != self._generation or not self.link.up:
             return
-        # From here on, everything goes through Redis; the roster published
-        # now is what the others start from.
+        # From here on, everything goes through Redis.  The members hear
+        # that first; then the names lost meanwhile are settled here, so the
+        # roster the others start from has every name once.
         self.whole = True
         self._update_capacity()
+        if self._told_split:
+            self._told_split = False
+            self.room.announce(Text(messages.WHOLE))
+        yield self._settle(lost, here=True)
+        if generation != self._generation or not self.whole:
+            return
         try:
             yield self._publish(self._state(hello=True))
         except Exception:
@@ -616,10 +730,6 @@ class RedisBus(Service):
             address=str(self.link.address),
             count=len(self.maxes),
         )
-        if self._told_split:
-            self._told_split = False
-            self.room.announce(Text(messages.WHOLE))
-        yield self._settle(lost)
 
     @defer.inlineCallbacks
     def _load_history(self):
@@ -654,11 +764,15 @@ class RedisBus(Service):
     def _heartbeat(self) -> None:
         if not self.link.up:
             return
-        if not self.whole and not self._healing:
-            # Linked, yet the last heal failed halfway (a script error, a
-            # timeout): try again rather than stay split while connected.
-            self._heal(self._generation)
         self.link.check()
+        if not self.whole:
+            if not self._healing:
+                # Linked, yet the last heal failed halfway (a script error, a
+                # timeout): try again rather than stay split while connected.
+                self._heal(self._generation)
+            return  # the heal beats and settles the names itself
+        if self._disputed:
+            self._undispute()  # a name freed without a word on the channel (a claim refused)
         self._beat_once().addErrback(lambda failure: None)
         self.claims.refresh().addCallbacks(self._settle, lambda failure: None)
 
@@ -693,8 +807,12 @@ class RedisBus(Service):
         self.room.capacity = sum(maxes.values()) or self.max_clients
 
     @defer.inlineCallbacks
-    def _settle(self, lost: list[str]):
-        """Names we held that an older claim won while split: rename their holders."""
+    def _settle(self, lost: list[str], here: bool = False):
+        """
+        Names we held that an older claim won while split: rename their
+        holders.  C{here}: healing, before our roster goes out; the rename is
+        applied at once, and the others learn the new name from the roster.
+        """
         for key in lost:
             member = self.room.holder(key)
             if member is None or member.id not in self.local:
@@ -708,11 +826,16 @@ class RedisBus(Service):
                 old=old,
                 new=new,
             )
-            self._announce_rename(member, new, self.reactor.seconds())
+            if here:
+                self.room.applied_rename(member, new, self.reactor.seconds())
+            else:
+                self._announce_rename(member, new, self.reactor.seconds())
             if self.room.is_present(member):
                 self.room.notify(
                     member, events.Notice(Text(messages.RENAMED_CONFLICT, old=old, new=new))
                 )
+        if self._disputed and self.whole:
+            self._undispute()
 
     @defer.inlineCallbacks
     def _free_name(self, member: Member):
@@ -733,6 +856,10 @@ class RedisBus(Service):
             if won:
                 return name
         return None
+
+
+_ROOM_TRAFFIC = frozenset(("join", "leave", "say", "rename", "state", "whisper", "announce"))
+"""What another node says that shows in the room: ignored until this node is whole."""
 
 
 def _left(member: Member, now: float) -> events.Left:

@@ -197,19 +197,34 @@ async def test_redisGoesAndComesBack(reactor, processes, tmp_path, redis):
     await ola.expect(stamped(r"ala \(GL3\): still here"))
     ala.say("/online")
     await ala.expect(r"^Online \(2/50\): ala \(GL3\), ola \(GL3\)$")
-    # The same name given on both sides of the split: the earlier claim keeps it.
+    # One name given on both sides of the split (the earlier claim keeps it),
+    # and bob takes the name of someone out of his sight.
     eve_a = await join(reactor, ports[0], "eve", "GLA")
-    eve_b = await join(reactor, ports[1], "eve", "GLB")
+    eve_b = await join(reactor, ports[1], "Eve", "GLB")
+    bob.say("/nick ala")
+    await bob.expect(stamped(r"\* bob is now known as ala"))
 
+    # node1 heals first and holds both names in the empty Redis until node0,
+    # whose claims are older, comes back: the order that once showed them twice.
+    os.kill(nodes[0].transport.pid, signal.SIGSTOP)
     await redis.start()
+    await nodes[1].expect(r"Redis .* connected")
+    os.kill(nodes[0].transport.pid, signal.SIGCONT)
     whole = "^The room is whole again; "
     for client in (ala, ola, bob, eve_a, eve_b):
         await client.expect(whole, timeout=10)
     await eve_b.expect(
-        "^While the room was split, someone elsewhere took the name eve first; you are now eve2.$"
+        "^While the room was split, someone elsewhere took the name Eve first; you are now Eve2.$"
     )
-    for client in (ala, bob):
-        await client.expect(stamped(r"\* eve is now known as eve2"))
+    await bob.expect(
+        "^While the room was split, someone elsewhere took the name ala first; you are now ala2.$"
+    )
+    for client in (ala, ola, eve_a):
+        await client.expect(stamped(r"\* bob is now known as ala2"))
+    ala.say("/online")
+    online = await ala.expect(r"^Online \(5/100\): ")
+    assert sorted(online.split(": ", 1)[1].split(", ")) == [
+        "Eve2 (GLB)", "ala (GL3)", "ala2 (GL1)", "eve (GLA)", "ola (GL3)"]  # fmt: skip
     bob.say("/online")
     await bob.expect(r"^Online \(5/100\): ")
     ala.say("across again")
@@ -219,7 +234,33 @@ async def test_redisGoesAndComesBack(reactor, processes, tmp_path, redis):
     for client in (ala, ola, bob):
         assert len([line for line in client.lines if re.search(split, line)]) == 1
         assert len([line for line in client.lines if re.search(whole, line)]) == 1
-    await nodes[1].expect(r"name conflict: eve was claimed earlier elsewhere; eve2 here now")
+    await nodes[1].expect(r"name conflict: Eve was claimed earlier elsewhere; Eve2 here now")
+
+    # node0's members: nothing of node1 before the room is whole again; then
+    # node1's members once each, under names nobody else has, with the room's n/max.
+    for client in (ala, ola):
+        lines = since(client, split)
+        healed = next(i for i, line in enumerate(lines) if re.search(whole, line))
+        assert not [line for line in lines[:healed] if re.search(r"bob|GL1|GLB", line)]
+        shown = [line[11:] for line in lines[healed:] if re.search(r" joined \(| known as ", line)]
+        assert len(shown) == 2, shown
+        assert re.fullmatch(r"\* Eve2 \(GLB\) joined \([45]/100 online\)", min(shown))
+        assert max(shown) == "* bob is now known as ala2"
+    # node1's: node0's eve and ala shown only once node1's are called otherwise.
+    for client in (bob, eve_b):
+        lines = since(client, whole)
+        for name in ("eve", "ala"):
+            renamed = next(
+                i for i, line in enumerate(lines) if f"* {name} is now known as" in line.lower()
+            )
+            shown = [i for i, line in enumerate(lines) if re.search(rf"\] \* {name} \(GL", line)]
+            assert all(i > renamed for i in shown), lines
+
+
+def since(client, pattern: str) -> list[str]:
+    """The lines a client read after the first matching C{pattern}."""
+    start = next(i for i, line in enumerate(client.lines) if re.search(pattern, line))
+    return client.lines[start + 1 :]
 
 
 @pytest_twisted.ensureDeferred
