@@ -96,7 +96,7 @@ class FakeLink:
         bus._changed(False)
 
 
-def node(hub: Hub, name: str, clock: task.Clock) -> tuple[RedisBus, Room]:
+def node(hub: Hub, name: str, clock: task.Clock, connect: bool = True) -> tuple[RedisBus, Room]:
     bus = RedisBus(clock, Address(), max_clients=10, ttl=3.0, node_id=name)
     bus.link = FakeLink(hub, bus.link.channels)
     bus.claims.redis = bus.link
@@ -104,8 +104,9 @@ def node(hub: Hub, name: str, clock: task.Clock) -> tuple[RedisBus, Room]:
     hub.buses.append(bus)
     if clock not in hub.clocks:
         hub.clocks.append(clock)
-    bus.link.connect(bus)
-    hub.deliver()
+    if connect:
+        bus.link.connect(bus)
+        hub.deliver()
     return bus, room
 
 
@@ -366,3 +367,24 @@ def test_aRosterSentWhileARenameIsOnItsWayHasTheNewName():
     hub.deliver()
     assert names_seen(bob_out) == ["* ala is now known as ola"]
     assert room2.roster() == [("ola", "GL1"), ("bob", "GL1")]
+
+
+def test_aNodeRestartedUnderItsIdIsNotTakenForItsEarlierRun():
+    """
+    Killed and restarted at once with the same node id, before the TTL: its
+    first member (in before Redis answered) is someone new, not the earlier
+    run's first member renamed.
+    """
+    hub, [_, (bus2, _)], [(_, ala_out), _] = two_nodes((0, "ala"), (1, "cyd"))
+    bus2.link.up = False  # kill -9
+    hub.buses.remove(bus2)
+    clock = hub.clocks[0]
+    _, room = node(hub, "n2", clock, connect=False)
+    person(room, "dan", clock)
+    again = hub.buses[-1]
+    again.link.connect(again)
+    hub.deliver()
+    assert [line.split("] ", 1)[1] for line in ala_out.lines()] == [
+        "* cyd (GL1) left",
+        "* dan (GL1) joined (2/20 online)",
+    ]

@@ -58,7 +58,18 @@ end
 return 0
 """
 
-BEAT = """
+_FREE_NAMES = """
+    local names = prefix .. ':names:' .. id
+    for _, key in ipairs(redis.call('SMEMBERS', names)) do
+      local held = redis.call('GET', key)
+      if held and string.find(held, ':' .. id .. ':', 1, true) then redis.call('DEL', key) end
+    end
+    redis.call('DEL', names)
+"""
+"""Free every name node C{id} still holds (Lua, with C{prefix} and C{id} set)."""
+
+BEAT = (
+    """
 local nodes, me, max, ttl, prefix, channel = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 redis.call('SET', prefix .. ':alive:' .. me, max, 'PX', ttl)
 redis.call('HSET', nodes, me, max)
@@ -67,17 +78,15 @@ for _, id in ipairs(redis.call('HKEYS', nodes)) do
     -- HDEL inside the script: of all the nodes noticing, exactly one does this.
     redis.call('HDEL', nodes, id)
     -- Its names are free now, not when their own TTL runs out a moment later.
-    local names = prefix .. ':names:' .. id
-    for _, key in ipairs(redis.call('SMEMBERS', names)) do
-      local held = redis.call('GET', key)
-      if held and string.find(held, ':' .. id .. ':', 1, true) then redis.call('DEL', key) end
-    end
-    redis.call('DEL', names)
+"""
+    + _FREE_NAMES
+    + """
     redis.call('PUBLISH', channel, '{"v":1,"op":"gone","node":' .. cjson.encode(id) .. '}')
   end
 end
 return redis.call('HGETALL', nodes)
 """
+)
 """
 A node's heartbeat: it is alive (a key with the TTL) and takes C{max}
 clients; any node whose key has expired is taken off the list, its names
@@ -94,6 +103,21 @@ end
 return 0
 """
 """A node stopping: off the list, and its members announced gone (once)."""
+
+RESTART = (
+    """
+local prefix, id = ARGV[1], ARGV[2]
+"""
+    + _FREE_NAMES
+    + """
+return 0
+"""
+)
+"""
+A node starting: the names an earlier run with the same node id left
+behind (killed, restarted before its TTL ran out) are free at once, so
+its people can come back under their names.
+"""
 
 SAY = """
 local history, channel, payload, size = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])

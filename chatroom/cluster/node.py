@@ -116,6 +116,10 @@ class RedisBus(Service):
         self.nodes: dict[str, dict[str, Member]] = {}
         self.maxes: dict[str, int] = {}
         self._serial = itertools.count(1)
+        # In member ids, so that a run restarted with the same node id never
+        # reuses an id the others still know for someone of the earlier run.
+        self._run = secrets.token_hex(3)
+        self._forgotten = False  # the earlier run's names freed (the first heal)
         self._joining: dict[str, defer.Deferred[None]] = {}
         # This turn's operations for the room's channel: (JSON, a public line?, waiter).
         self._outbox: list[tuple[str, bool, defer.Deferred]] = []
@@ -178,7 +182,7 @@ class RedisBus(Service):
         room.counts.redis_up = lambda: self.link.up
 
     def claim(self, member: Member) -> defer.Deferred[None] | None:
-        member.id = f"{self.node}.{next(self._serial)}"
+        member.id = f"{self.node}.{self._run}.{next(self._serial)}"
         self.local[member.id] = member
         value = claim_value(self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1]))
         if not self.whole:
@@ -702,6 +706,9 @@ class RedisBus(Service):
     def _rejoin(self, generation: int):
         try:
             yield self._beat_once()
+            if not self._forgotten:
+                yield self.link.eval(claims.RESTART, [], [self.prefix, self.node])
+                self._forgotten = True
             lost = yield self.claims.refresh()
         except Exception as e:
             self.log.warn("cluster: Redis {address}: {why}", address=str(self.link.address), why=e)

@@ -180,6 +180,38 @@ async def test_killedNodeAnnouncedAndItsNamesFreed(reactor, processes, tmp_path,
 
 
 @pytest_twisted.ensureDeferred
+async def test_nodeKilledAndRestartedUnderItsIdLetsItsPeopleBackAtOnce(
+    reactor, processes, tmp_path, redis
+):
+    """
+    systemd restarts a killed node at once, with the same --node-id: its
+    people come back under their names (not after the TTL, here a minute),
+    and the others see them leave and join, never one renamed into another.
+    """
+    options = ("--cluster-ttl", "60")
+    nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2, *options)
+    ala = await join(reactor, ports[0], "ala", "GL3")
+    cyd = await join(reactor, ports[1], "cyd", "GL2")
+    await ala.expect(r"\* cyd \(GL2\) joined")
+    nodes[1].kill()
+    await cyd.closed
+    argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
+            "--port", r"tcp6:0:interface=\:\:1", "--redis", redis.url,
+            "--node-id", "node1", *options]  # fmt: skip
+    again = spawn(reactor, argv, environment(), path=str(tmp_path))
+    processes.append(again)
+    port = int((await again.expect(r"ChatFactory starting on (\d+)")).group(1))
+    await again.expect(r"Redis .* connected")
+    await ala.expect(stamped(r"\* cyd \(GL2\) left"))
+    dan = await join(reactor, port, "dan", "GL5")
+    cyd = await join(reactor, port, "cyd", "GL2")
+    await ala.expect(stamped(r"\* dan \(GL5\) joined \(2/100 online\)"))
+    await ala.expect(stamped(r"\* cyd \(GL2\) joined \(3/100 online\)"))
+    await quit_all(ala, dan, cyd)
+    assert not [line for line in ala.lines if "known as" in line]
+
+
+@pytest_twisted.ensureDeferred
 async def test_redisGoesAndComesBack(reactor, processes, tmp_path, redis):
     nodes, ports = await start_nodes(reactor, processes, tmp_path, redis, 2)
     ala = await join(reactor, ports[0], "ala", "GL3")
