@@ -30,6 +30,7 @@ class Hub:
         self.taken_next: set[str] = set()
         self.clocks: list[task.Clock] = []
         self.beats_fail = 0
+        self.held_claims: list[defer.Deferred] | None = None  # a list: claims wait in it
 
     def deliver(self) -> None:
         """Every node's turn ends (its publishing goes out), and Redis delivers; until quiet."""
@@ -61,6 +62,10 @@ class FakeLink:
     def eval(self, script: str, keys: list[str], args: list):
         if not self.up:
             return defer.fail(LinkDown())
+        if script == claims.CLAIM and self.hub.held_claims is not None and args[1] == "new":
+            waiting: defer.Deferred = defer.Deferred()
+            self.hub.held_claims.append(waiting)
+            return waiting
         if script == claims.CLAIM:
             won = []
             for key, value in zip(keys, args[3:], strict=True):
@@ -388,3 +393,28 @@ def test_aNodeRestartedUnderItsIdIsNotTakenForItsEarlierRun():
         "* cyd (GL1) left",
         "* dan (GL1) joined (2/20 online)",
     ]
+
+
+def test_aNameClaimedHereAndThereIsShownOnceTheClaimHereFails():
+    """
+    Two people pick one name on two nodes at once: while this node's claim
+    is still out, the winner elsewhere is kept out of sight; once Redis says
+    taken, the winner is shown at once (not at the next heartbeat).
+    """
+    hub, [(_, room1), (_, room2)], [(_, bob_out)] = two_nodes((1, "bob"))
+    held = hub.held_claims = []
+    out = Recorder()
+    zed = Session(room2, out.send, out.close, "[::1]:2", ENGLISH_LINES)
+    zed.start()
+    zed.line_received("zed", 0.0)  # n2's claim is out
+    hub.held_claims = None
+    person(room1, "Zed", hub.clocks[0])  # n1's is granted
+    hub.deliver()
+    assert names_seen(bob_out) == []  # "zed" is still being claimed here
+    held[0].callback([0])
+    hub.deliver()
+    assert out.lines()[-2:] == [
+        en(messages.ERROR, text=en(messages.NAME_TAKEN, name="zed")),
+        en(messages.NAME_PROMPT),
+    ]
+    assert names_seen(bob_out) == ["* Zed (GL1) joined (2/20 online)"]

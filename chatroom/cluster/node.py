@@ -197,6 +197,10 @@ class RedisBus(Service):
     def _claimed(self, won: bool, member: Member) -> None:
         if not won:
             self.local.pop(member.id, None)
+            if self._disputed:
+                # The one who has it may be waiting out of sight; the room
+                # drops the reservation once this has failed.
+                self.reactor.callLater(0, self._undispute)
             raise NameTaken(messages.NAME_TAKEN, name=member.name)
 
     def _claim_failed(self, failure, member: Member) -> None:
@@ -565,7 +569,12 @@ class RedisBus(Service):
                 seen = True
             before = self._disputed.get(member.id)
             self._disputed[member.id] = (member, name, seen)
-            if other.node is None and (before is None or before[1] != name):
+            if (
+                other.node is None
+                and room.is_present(other)
+                and (before is None or before[1] != name)
+            ):
+                # A member here has it (someone registering: their own claim decides).
                 self._recheck()
             return
         self._disputed.pop(member.id, None)
@@ -584,6 +593,8 @@ class RedisBus(Service):
 
     def _undispute(self) -> None:
         """Show the disputed members whose name is nobody else's now."""
+        if not self.whole:
+            return
         now = self.reactor.seconds()
         for member, name, seen in list(self._disputed.values()):
             self._show(member, name, now, seen)
