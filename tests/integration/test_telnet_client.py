@@ -15,7 +15,12 @@ from chatroom.settings import Settings
 from chatroom.testing import join, listen
 from tests.integration.process import Screen, spawn, stop_all
 
-pytestmark = pytest.mark.skipif(shutil.which("telnet") is None, reason="no telnet installed")
+
+@pytest.fixture(autouse=True)
+def telnet_installed():
+    """Fail, not skip, without Debian's telnet: the README's test command installs it."""
+    assert shutil.which("telnet"), "no telnet: apt-get install telnet (see the README's tests)"
+
 
 POLISH = "ĄĆĘŁŃÓŚŹŻ ąćęłńóśźż"
 
