@@ -257,7 +257,7 @@ class Options(usage.Options):
         self["trusted-proxy"] = []
 
     def opt_web_origin(self, value: str) -> None:
-        """A page origin allowed to open the WebSocket; repeatable (default: the page's host)."""
+        """Another page origin allowed to open the WebSocket (the page's own is); repeatable."""
         self["web-origin"].append(value)
 
     def opt_trusted_proxy(self, value: str) -> None:

@@ -23,11 +23,13 @@ def test_noOriginIsNotABrowserAndIsLetIn():
     assert Origins(["https://a.example"]).allows(None, None)
 
 
-def test_givenOriginsReplaceTheDefault():
+def test_givenOriginsAddToThePagesOwn():
     origins = Origins(["https://chat.example.org/", "http://lab.example"])
     assert origins.allows(b"https://chat.example.org", b"[::1]:8080")
     assert origins.allows(b"http://LAB.example/", b"x")
-    assert not origins.allows(b"http://[::1]:8080", b"[::1]:8080")
+    assert origins.allows(b"http://[::1]:8080", b"[::1]:8080")  # the page's own, still
+    assert not origins.allows(b"http://evil.example", b"[::1]:8080")
+    assert not origins.allows(b"http://[::1]:8080", None)
 
 
 def test_forwardedForOnlyFromTrustedProxies():

@@ -68,12 +68,13 @@ def _origin(text: str) -> str:
 
 class Origins:
     """
-    The page origins allowed to open the WebSocket.
-
-    Given none, the page's own: C{http://HOST} or C{https://HOST} for the
-    request's C{Host}.  A request without C{Origin} is not from a browser
-    page (browsers always send it), so it can't be a cross-site request and
-    is let through: command-line clients and the load tool don't send one.
+    The page origins allowed to open the WebSocket: always the page's own
+    (C{http://HOST} or C{https://HOST} for the request's C{Host}), and those
+    given (C{--web-origin}) besides: naming a proxy's origin must not lock
+    out the page served directly.  A request without C{Origin} is not from
+    a browser page (browsers always send it), so it can't be a cross-site
+    request and is let through: command-line clients and the load tool
+    don't send one.
     """
 
     def __init__(self, allowed: Iterable[str] = ()) -> None:
@@ -83,8 +84,8 @@ class Origins:
         if origin is None:
             return True
         text = _origin(origin.decode("latin-1"))
-        if self.allowed:
-            return text in self.allowed
+        if text in self.allowed:
+            return True
         if not host:
             return False
         own = host.decode("latin-1").strip().lower()
