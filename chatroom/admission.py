@@ -136,6 +136,7 @@ class Admission:
         on_join: Callable[[], None],
         audience: Audience,
         audience_for: Callable[[str], Audience] | None = None,
+        probe: Callable[[], None] | None = None,
     ) -> Session:
         """A newcomer's session, under the same rules (flood control, line cap) at every door."""
         settings = self.settings
@@ -154,6 +155,7 @@ class Admission:
             max_line=settings.max_line,
             on_join=on_join,
             audience_for=audience_for,
+            probe=probe,
         )
 
     def connectionClosed(self, connection: Connection) -> None:

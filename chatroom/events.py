@@ -127,6 +127,19 @@ class PrivateSent(Event):
 
 
 @dataclass(slots=True)
+class PublicSent(Event):
+    """
+    The sender's confirmation of their own public line (C{text} as the room
+    took it).  A terminal shows nothing for it; a page that shows its own
+    lines at once learns which went out, and when.
+    """
+
+    kind: ClassVar[str] = "public_sent"
+    time: float
+    text: str
+
+
+@dataclass(slots=True)
 class Joined(Event):
     kind: ClassVar[str] = "joined"
     time: float
@@ -233,10 +246,14 @@ class Notice(Event):
 
 @dataclass(slots=True)
 class Error(Event):
-    """Something this person did was refused; nobody else is told."""
+    """
+    Something this person did was refused; nobody else is told.  C{said}:
+    what was refused is a chat line (a public message), not a command.
+    """
 
     kind: ClassVar[str] = "error"
     text: Text
+    said: bool = False
 
 
 @dataclass(slots=True)
@@ -252,6 +269,7 @@ KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         Public,
+        PublicSent,
         Private,
         PrivateSent,
         Joined,

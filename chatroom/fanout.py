@@ -43,6 +43,9 @@ class Audience(Protocol):
     def pack(self, pieces: list[bytes]) -> bytes:
         """Several rendered events (in order) as one write."""
 
+    # An audience may also say C{confirms = True}: its members are told when
+    # their own public line went out (L{chatroom.events.PublicSent}).
+
 
 class Recipient(Protocol):
     """The room's members: a C{send(bytes)} and the audience they belong to."""

@@ -18,6 +18,10 @@ from chatroom.catalog import ENGLISH, Catalog, Clock
 from chatroom.events import Event, Text
 
 
+def _nothing(event: Event) -> None:
+    return None
+
+
 class LineRenderer:
     """Events to text lines (no line ending) in C{catalog}'s language."""
 
@@ -27,6 +31,7 @@ class LineRenderer:
         self._plain_public = catalog.template(messages.PUBLIC) == messages.PUBLIC.id
         self._render: dict[type[Event], Callable[[Event], str | None]] = {
             events.Public: self._public,
+            events.PublicSent: _nothing,  # a terminal has its own line on screen
             events.Private: self._private,
             events.PrivateSent: self._private_sent,
             events.Joined: self._joined,
@@ -174,6 +179,7 @@ class LineAudience:
     """
 
     wire = "line"
+    confirms = False  # no events.PublicSent: a terminal echoes what its user typed
 
     def __init__(self, catalog: Catalog = ENGLISH) -> None:
         self.lang = catalog.lang

@@ -66,6 +66,10 @@ class Member:
         another node of a cluster, that node's id.
     @ivar id: the member's id in a cluster (unique there); C{""} otherwise.
     @ivar pending: the key of a name being claimed for a rename, if any.
+    @ivar probe: set by a door that can check its connection is alive (the
+        WebSocket's ping): called when someone else asks for this name, so
+        that a ghost (a connection that dropped without a close) gives the
+        name back in seconds instead of at the next regular ping.
     """
 
     __slots__ = (
@@ -79,6 +83,7 @@ class Member:
         "node",
         "id",
         "pending",
+        "probe",
     )
 
     def __init__(
@@ -102,6 +107,7 @@ class Member:
         self.node = node
         self.id = id
         self.pending: str | None = None
+        self.probe: Callable[[], None] | None = None
 
     @classmethod
     def remote(cls, node: str, id: str, name: str, group: str) -> Member:
@@ -198,7 +204,10 @@ class Room:
         """
         name = normalize_name(raw_name)
         key = name_key(name)
-        if key in self._names or key in self._remote:
+        holder = self._names.get(key)
+        if holder is not None or key in self._remote:
+            if holder is not None and holder.probe is not None:
+                holder.probe()
             raise NameTaken(messages.NAME_TAKEN, name=name)
         member = Member(name, key, send, close, peer, audience)
         self._names[key] = member
@@ -315,17 +324,20 @@ class Room:
             reason=reason,
         )
 
-    def say(self, member: Member, text: str, now: float) -> None:
+    def say(self, member: Member, text: str, now: float) -> str:
         """
         A public message: every other member gets it, once.
 
+        @return: the text as said (cleaned of control characters).
         @raise Muted: an operator muted this member; the error says for how long.
         """
         if self.moderation.mutes:
             left = self.moderation.muted(member.key, now)
             if left:
                 raise Muted(messages.MUTED, minutes=minutes_left(now + left, now))
-        self.bus.say(member, clean(text), now)
+        text = clean(text)
+        self.bus.say(member, text, now)
+        return text
 
     def applied_say(self, member: Member, text: str, now: float) -> None:
         """The bus says: C{member} said C{text} to everyone."""

@@ -28,6 +28,11 @@ from chatroom.text import clean
 _NAME, _GROUP, _CHAT, _DONE, _WAIT = range(5)
 
 
+def is_chat(line: str) -> bool:
+    """Whether C{line}, typed by a member, is a public message (not a command)."""
+    return line[:1] != "/" or line[:2] == "//"
+
+
 class Session:
     """
     @ivar member: the room's record of this person, once a name is reserved.
@@ -48,6 +53,7 @@ class Session:
         "_state",
         "_flood",
         "_held",
+        "_probe",
     )
 
     def __init__(
@@ -61,6 +67,7 @@ class Session:
         max_line: int = 4096,
         on_join: Callable[[], None] | None = None,
         audience_for: Callable[[str], Audience] | None = None,
+        probe: Callable[[], None] | None = None,
     ) -> None:
         self.room = room
         self.member: Member | None = None
@@ -78,6 +85,8 @@ class Session:
         # Lines that came while the cluster answered a claim or a join (a
         # client pipelining "name\ngroup\n"): handled, in order, after it.
         self._held: list[tuple[str, float]] = []
+        # The door's check that the connection is alive (see Member.probe).
+        self._probe = probe
 
     @property
     def joined(self) -> bool:
@@ -145,7 +154,7 @@ class Session:
         if self._flood is not None:
             verdict = self._flood.check(now)
             if verdict:
-                self._flooded(verdict, now)
+                self._flooded(verdict, now, state == _CHAT and is_chat(line))
                 return
         if state == _CHAT:
             if line[:1] != "/":
@@ -171,9 +180,12 @@ class Session:
     def _say(self, line: str, now: float) -> None:
         self.room.counts.received["public"] += 1
         try:
-            self.room.say(self.member, line, now)
+            said = self.room.say(self.member, line, now)
         except RuleError as e:  # muted
-            self.error(e.text)
+            self.reply(events.Error(e.text, said=True))
+            return
+        if getattr(self.audience, "confirms", False):
+            self.reply(events.PublicSent(now, said))
 
     @property
     def operator(self) -> bool:
@@ -220,6 +232,7 @@ class Session:
             self.member = self.room.reserve(
                 line, self._send, self._removed, self._peer, self.audience
             )
+            self.member.probe = self._probe
             pending = self.room.claim(self.member)
         except RuleError as e:
             self.error(e.text)
@@ -284,10 +297,12 @@ class Session:
 
         pending.addBoth(answered)
 
-    def _flooded(self, verdict: int, now: float) -> None:
+    def _flooded(self, verdict: int, now: float, said: bool) -> None:
         if verdict == FloodGuard.WARN:
             self.room.counts.flood_notices += 1
-            self.error(messages.FLOODING, rate=self._flood.rate, burst=self._flood.burst)
+            flood = self._flood
+            text = Text(messages.FLOODING, rate=flood.rate, burst=flood.burst)
+            self.reply(events.Error(text, said=said))
         elif verdict == FloodGuard.KICK:
             self.kick(events.Bye(Text(messages.FLOOD_KICK), error=True), now, "flooding")
 

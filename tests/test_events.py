@@ -12,6 +12,7 @@ from chatroom.events import Text, from_fields, to_fields
 SAMPLES = [
     events.Public(1.5, "ala", "GL3", "cześć"),
     events.Private(2.0, "ola", "GL1", "psst"),
+    events.PublicSent(2.0, "hi"),
     events.PrivateSent(2.0, "ala", "psst"),
     events.Joined(3.0, "ola", "GL1", 2, 50),
     events.Left(4.0, "ola", "GL1", 1, 50),

@@ -12,6 +12,7 @@ T = 1764445389.25
 SAMPLES = [
     events.Public(T, "ala", "GL1", "<b>hi</b>"),
     events.Private(T, "ala", "GL1", "psst"),
+    events.PublicSent(T, "<b>hi</b>"),
     events.PrivateSent(T, "ola", "psst"),
     events.Joined(T, "ewa", "GL3", 3, 50),
     events.Left(T, "ewa", "GL3", 2, 50),
@@ -42,6 +43,8 @@ def test_documentedExamplesAreWhatTheServerSends():
         events.Welcome(3, 50),
         events.Prompt("name"),
         events.Error(Text(messages.NAME_TAKEN, name="ala")),
+        events.Error(Text(messages.MUTED, minutes=5), said=True),
+        events.PublicSent(T, "hello everyone"),
         events.Prompt("group"),
         events.Registered("ola", "GL2", 4, 50),
         events.Roster((("ala", "GL1"), ("ola", "GL2")), 2, 50, False),
@@ -62,7 +65,7 @@ def test_theLineIsTheLineDoorsAndTextIsRendered():
     obj = json.loads(ENGLISH_WEB.render(events.Error(Text(messages.NAME_TAKEN, name="ala"))))
     assert obj["line"] == "Error: " + obj["text"]
     assert obj["message"] == messages.NAME_TAKEN.id
-    assert json.loads(ENGLISH_WEB.render(SAMPLES[10]))["line"] is None  # live roster
+    assert json.loads(ENGLISH_WEB.render(SAMPLES[11]))["line"] is None  # live roster
 
 
 def test_polishAudienceIsOneObjectAndSpeaksPolish():
@@ -79,3 +82,22 @@ def test_severalEventsShareOneFrameAsAnArray():
     assert frame(b"x" * 125)[:2] == b"\x81\x7d"
     assert frame(b"x" * 126)[:4] == b"\x81\x7e\x00\x7e"
     assert frame(b"x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+
+
+def test_theLineDoorShowsNothingForAConfirmationOrTheSaidFlag():
+    """public_sent and error's said are for pages: a terminal's bytes stay as they were."""
+    from chatroom.lines import ENGLISH_LINES
+
+    assert ENGLISH_LINES.render(events.PublicSent(T, "hi")) == b""
+    refused = Text(messages.MUTED, minutes=5)
+    assert ENGLISH_LINES.render(events.Error(refused, said=True)) == ENGLISH_LINES.render(
+        events.Error(refused)
+    )
+    assert ENGLISH_LINES.confirms is False and ENGLISH_WEB.confirms is True
+
+
+def test_thePageKnowsTheCatalogKeysItActsOn():
+    """app.js recognises a taken name and help lines by their catalog keys."""
+    page = (Path(__file__).parents[1] / "chatroom" / "web" / "static" / "app.js").read_text()
+    for message in (messages.NAME_TAKEN, messages.HELP_ENTRY):
+        assert json.dumps(message.id) in page, message.id

@@ -35,7 +35,7 @@ from chatroom.events import Text
 from chatroom.fanout import Audience
 from chatroom.protocol import OutputGuard
 from chatroom.room import Room
-from chatroom.session import Session
+from chatroom.session import Session, is_chat
 from chatroom.settings import Settings
 from chatroom.web.render import ENGLISH_WEB, web_audience
 from chatroom.web.twistedws import _handleEvent, _WebSocketWireProtocol
@@ -70,6 +70,7 @@ class WebChat(TimeoutMixin):
     _deadline: int | None = None
     _closer: IDelayedCall | None = None
     _pinger: task.LoopingCall | None = None
+    _probing: IDelayedCall | None = None
     _gone = False
     _direct = False  # plain TCP and write-through allowed: send() may use the socket
 
@@ -81,6 +82,7 @@ class WebChat(TimeoutMixin):
         self._pending: list[str] = []  # the message so far
         self._size = 0  # its size in bytes so far
         self._refuse: messages.Message | None = None  # why the message is skipped
+        self._head = ""  # its first two characters: a chat line or a command?
         self._alive = True  # heard from since the last ping
 
     # The WebSocket's life
@@ -99,7 +101,7 @@ class WebChat(TimeoutMixin):
         tcp.registerProducer(self._guard, True)
         self._direct = door.write_through and isinstance(tcp, Connection)
         self.session = door.admission.session(
-            self.send, self.close, self.peer, self._joined, self.audience, web_audience
+            self.send, self.close, self.peer, self._joined, self.audience, web_audience, self.probe
         )
         self.session.start()
         self._deadline = door.admission.registering.add(self)
@@ -133,6 +135,34 @@ class WebChat(TimeoutMixin):
     def pongReceived(self, payload: bytes) -> None:
         self._alive = True
 
+    def probe(self) -> None:
+        """
+        Someone asks for this browser's name: ping now, and drop the connection
+        unless it answers (or says anything) within C{door.probe_timeout}.
+
+        A page whose Wi-Fi dropped reconnects at once and asks for its own name,
+        which its old, half-open connection still holds: without this it would
+        wait for the regular ping to notice (up to twice C{--web-ping}).  A live
+        browser answers a ping in a round trip, so it loses nothing.
+        """
+        if self._probing is not None or self._gone:
+            return
+        if self._wire._wsconn.state is not ConnectionState.OPEN:
+            return
+        self._alive = False
+        self._wire.ping(b"chatroom")
+        self._probing = self.door.clock.callLater(self.door.probe_timeout, self._probed)
+
+    def _probed(self) -> None:
+        self._probing = None
+        if self._alive or self._gone:
+            return
+        self.door.journal.info(
+            "closing {peer}: no answer to a ping (its name was asked for)", peer=self.peer
+        )
+        self.session.end(self.door.clock.seconds(), "no answer to ping")
+        self.abort()
+
     # What the browser says
 
     def chunkReceived(self, data: str | bytes, finished: bool) -> None:
@@ -147,13 +177,15 @@ class WebChat(TimeoutMixin):
             return
         settings = self.door.settings
         if isinstance(data, str):
+            if len(self._head) < 2:
+                self._head += data[: 2 - len(self._head)]
             self._size += len(data) if data.isascii() else len(data.encode("utf-8"))
             if self._refuse is None:
                 if self._size > settings.max_line:
                     self._refuse = messages.LINE_TOO_LONG
                     self._pending = []
                 elif finished and not self._pending:
-                    self._size = 0
+                    self._size, self._head = 0, ""
                     self._lines(data)
                     return
                 else:
@@ -177,10 +209,12 @@ class WebChat(TimeoutMixin):
             return
         if not finished:
             return
-        refuse, pending = self._refuse, self._pending
-        self._refuse, self._pending, self._size = None, [], 0
+        refuse, pending, head = self._refuse, self._pending, self._head
+        self._refuse, self._pending, self._size, self._head = None, [], 0, ""
         if refuse is messages.LINE_TOO_LONG:
-            self.session.error(refuse, limit=settings.max_line)
+            # Said to be a chat line, the page strikes it out (see events.Error).
+            said = self.session.joined and is_chat(head)
+            self.session.reply(events.Error(Text(refuse, limit=settings.max_line), said=said))
         elif refuse is not None:
             self.session.error(refuse)
         else:
@@ -307,6 +341,8 @@ class WebChat(TimeoutMixin):
             self._closer.cancel()
         if self._pinger is not None and self._pinger.running:
             self._pinger.stop()
+        if self._probing is not None and self._probing.active():
+            self._probing.cancel()
         if self.session is not None:
             self.session.end(door.clock.seconds(), "connection lost")
         door.admission.connectionClosed(self)
@@ -355,7 +391,12 @@ class WebDoor:
 
     Turning the door on turns the room's live roster on: browsers keep a
     member list, so they get a L{events.Roster} whenever it changes.
+
+    @ivar probe_timeout: seconds a browser whose name someone asks for has
+        to answer a ping (L{WebChat.probe}).
     """
+
+    probe_timeout = 5.0
 
     def __init__(
         self,

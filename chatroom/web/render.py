@@ -45,6 +45,9 @@ class WebAudience:
     """Every browser that reads one language: events as framed JSON."""
 
     wire = "web"
+    # Tell a sender their public line went out (events.PublicSent): the page
+    # shows its own lines at once and must learn which the server refused.
+    confirms = True
 
     def __init__(self, catalog: Catalog = ENGLISH) -> None:
         self.lang = catalog.lang
@@ -65,6 +68,7 @@ class WebAudience:
                 "group": e.group,
                 "text": e.text,
             },
+            events.PublicSent: lambda e: {"time": e.time, "text": e.text},
             events.PrivateSent: lambda e: {"time": e.time, "to": e.to, "text": e.text},
             events.Joined: self._presence,
             events.Left: self._left,
@@ -87,7 +91,7 @@ class WebAudience:
                 "ops": list(e.ops),
             },
             events.Notice: self._sentence,
-            events.Error: self._sentence,
+            events.Error: lambda e: {**self._sentence(e), "said": e.said},
             events.Bye: lambda e: {**self._sentence(e), "error": e.error},
         }
 

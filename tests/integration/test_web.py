@@ -23,6 +23,7 @@ from chatroom.web.door import WebDoor
 from chatroom.web.render import web_audience
 from chatroom.web.site import CSP, make_site
 from chatroom.web.wsclient import JsonClient
+from tests.integration.relay import Relay
 
 
 class Web:
@@ -332,6 +333,16 @@ async def test_foreignOriginRefusedOwnOriginAllowed(reactor):
         await allowed.expect("prompt")
         allowed.transport.loseConnection()
         await allowed.closed
+    # --web-origin adds to the page's own origin: the page served directly
+    # still works beside the proxy's name; anyone else is still refused.
+    own = await browser(reactor, web, origin=f"http://[::1]:{web.port}")
+    await own.expect("prompt")
+    own.transport.loseConnection()
+    await own.closed
+    evil = JsonClient(reactor, f"[::1]:{web.port}", origin="http://evil.example")
+    await endpoints.connectProtocol(endpoints.TCP6ClientEndpoint(reactor, "::1", web.port), evil)
+    with pytest.raises(ConnectionError):
+        await evil.opened
     await web.stop()
 
 
@@ -518,3 +529,99 @@ async def test_loadToolOverTheBrowserDoor(reactor):
     assert web_url("ws://[::1]:8080/ws") == ("::1", 8080, "/ws")
     with pytest.raises(bench.ConfigError):
         web_url("http://[::1]:8080/ws")
+
+
+@pytest_twisted.ensureDeferred
+async def test_eachChatLineIsConfirmedOrRefusedInOrder(reactor):
+    """
+    public_sent for a chat line that went out, an error with said for one
+    refused (over --max-line, flooding, muted); commands get neither.
+    """
+    web = await serve(reactor, Settings(max_line=100, rate=1, burst=5, flood_kick=100))
+    nc = await join(reactor, web.server.port, "ala")
+    ws = await enter(reactor, web, "ola")
+    ws.say("hello \x07there", "//slash", "/online", "x" * 101, "/" + "y" * 101)
+    sent = await ws.expect("public_sent")
+    assert sent["line"] is None and sent["text"] == "hello there"
+    assert abs(sent["time"] - reactor.seconds()) < 60
+    assert (await ws.expect("public_sent"))["text"] == "/slash"
+    await ws.expect("roster", lambda obj: obj["asked"])
+    too_long = await ws.expect("error")
+    assert too_long["said"] is True and "too long" in too_long["text"]
+    command_too_long = await ws.expect("error")
+    assert command_too_long["said"] is False
+    ws.say("flooded")
+    flooded = await ws.expect("error")
+    assert flooded["said"] is True and flooded["message"] == messages.FLOODING.id
+    web.server.room.moderation.mute("ola", reactor.seconds() + 600)
+    await _turns(reactor, 1.1)  # a token for one more line
+    ws.say("muted line")
+    muted = await ws.expect("error")
+    assert muted["said"] is True and muted["message"] == messages.MUTED.id
+    answers = [
+        obj["type"] if obj["type"] == "public_sent" else obj["said"]
+        for obj in ws.received
+        if obj["type"] == "public_sent" or obj["type"] == "error"
+    ]
+    assert answers == ["public_sent", "public_sent", True, False, True, True]
+    # The TCP user got the lines that went out, and nothing of the confirmations.
+    await nc.expect(r"ola \(GL1\): /slash$")
+    assert not [line for line in nc.lines if "muted line" in line or "flooded" in line]
+    await quit_all(nc)
+    ws.transport.loseConnection()  # no token left for a /quit
+    await ws.closed
+    await web.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_aGhostHoldingTheNameIsProbedAndDropped(reactor):
+    """
+    A browser's network drops (half-open: the server hears nothing, no FIN);
+    it reconnects and asks for its name, which its ghost still holds.  The
+    server pings the ghost at once and, unanswered, drops it, long before the
+    regular ping (a minute here) would; a live holder keeps its name.
+    """
+    web = await serve(reactor, Settings(web_ping=60))
+    web.door.probe_timeout = 0.3
+    relay = Relay(web.port)
+    try:
+        nc = await join(reactor, web.server.port, "ala")
+        first = await _through(reactor, relay)
+        first.say("ola", "GL1")
+        await first.expect("registered")
+        await nc.expect(r"\* ola \(GL1\) joined")
+        # A live holder answers the probe and keeps the name.
+        nc.say("/online")
+        await nc.expect(r"^Online \(2/50\)")
+        other = await browser(reactor, web)
+        other.say("ola")
+        assert (await other.expect("error"))["message"] == messages.NAME_TAKEN.id
+        await _turns(reactor, 0.5)
+        assert first.transport.connected
+        other.transport.loseConnection()
+        await other.closed
+
+        assert relay.half_open() == 1
+        await first.closed
+        second = await _through(reactor, relay)
+        second.say("ola")
+        assert (await second.expect("error"))["message"] == messages.NAME_TAKEN.id
+        await nc.expect(r"\* ola \(GL1\) left")
+        second.say("ola", "GL1")
+        registered = await second.expect("registered")
+        assert registered["name"] == "ola"
+        await quit_all(nc)
+        await leave(second)
+    finally:
+        relay.close()
+    await web.stop()
+
+
+async def _through(reactor, relay: Relay) -> JsonClient:
+    client = JsonClient(reactor, f"[::1]:{relay.port}")
+    await endpoints.connectProtocol(
+        endpoints.TCP6ClientEndpoint(reactor, "::1", relay.port), client
+    )
+    await client.opened
+    await client.expect("prompt")
+    return client
