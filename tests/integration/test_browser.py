@@ -30,6 +30,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.integration.relay import Relay
 from tests.integration.test_twistd import TWISTD, environment
 
 WAIT = 15.0
@@ -46,13 +47,13 @@ def _find(program: str, *candidates: str) -> str:
 class Server:
     """C{twistd -n chatroom --port ... --web ...}, its output read line by line."""
 
-    def __init__(self, tmp: Path, port: int = 0, web: int = 0) -> None:
+    def __init__(self, tmp: Path, port: int = 0, web: int = 0, *extra: str) -> None:
         # Installed (CI: a real pip install), the page comes from the package
         # data in site-packages: this test is also the proof that it ships.
         argv = [TWISTD, "-n", "--pidfile=", "--logfile=-", "chatroom",
                 "--port", rf"tcp6:{port}:interface=\:\:1",
                 "--web", rf"tcp6:{web}:interface=\:\:1",
-                "--rate", "50", "--burst", "100"]  # fmt: skip
+                "--rate", "50", "--burst", "100", *extra]  # fmt: skip
         self.process = subprocess.Popen(
             argv, cwd=tmp, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
@@ -137,6 +138,7 @@ def chromium(lang: str = "en-US") -> webdriver.Chrome:
                      f"--lang={lang}"):  # fmt: skip
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console
     service = Service(executable_path=_find("chromedriver", "/usr/bin/chromedriver"))
     return webdriver.Chrome(service=service, options=options)
 
@@ -147,6 +149,15 @@ def browser():
     yield driver
     driver.quit()
 
+
+ARTIFACT = Path(__file__).parents[2] / "artifacts" / "web.png"
+"""The page's screenshot, where CI and a developer find it (git-ignored)."""
+
+INSIDE = """
+const box = document.getElementById(arguments[0]).getBoundingClientRect();
+return box.top >= 0 && box.left >= 0 && box.bottom <= window.innerHeight + 0.5
+    && box.right <= window.innerWidth + 0.5 && box.height > 0;
+"""
 
 STUCK = (
     "const log = document.getElementById('log');"
@@ -180,8 +191,13 @@ def no_alert(driver) -> None:
     raise AssertionError(f"a script from user text ran: alert {alert.text!r}")
 
 
+def console_errors(driver) -> list[str]:
+    """The console's errors since last asked (a 404, a script error...)."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
 def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
-    server = Server(tmp_path)
+    server = Server(tmp_path, 0, 0, "--max-line", "200")
     nc = None
     try:
         nc = Terminal(server.port, "nc_user", "<i>GL</i>")
@@ -204,10 +220,14 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
         wait(browser, lambda d: roster(d) == ["nc_user", "Ola"], "both in the online list")
         assert browser.find_element(By.ID, "count").text == "2/50"
 
-        # Both ways, and user text stays text.
+        # Both ways, and user text stays text.  Our own line shows at once,
+        # dimmed until the server confirms it.
         line = browser.find_element(By.ID, "line")
         line.send_keys("hello from the browser", Keys.ENTER)
         nc.expect(r"Ola \(GL2\): hello from the browser$")
+        wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#log .pending"), "confirmed")
+        # The page's files all load: no 404 (the icon) nor script error in the console.
+        assert console_errors(browser) == []
         nc.say(XSS)
         wait(browser, lambda d: any(XSS in text for text in log_texts(d)), "the XSS line")
         assert not browser.find_elements(By.CSS_SELECTOR, "#log img")
@@ -219,6 +239,15 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
         line.send_keys(Keys.ARROW_UP)
         assert line.get_attribute("value") == "hello from the browser"
         line.clear()
+        # A line the server refuses is struck through, with the reason.
+        line.send_keys("z" * 201, Keys.ENTER)
+        refused = wait(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#log .refused"), "a refused line"
+        )
+        assert "too long" in refused[0].find_element(By.CSS_SELECTOR, ".why").text
+        assert "line-through" in refused[0].find_element(
+            By.CSS_SELECTOR, ".text"
+        ).value_of_css_property("text-decoration")
 
         # The roster follows people coming and going.
         other = Terminal(server.port, "ewa")
@@ -238,18 +267,43 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
         line.send_keys("/online", Keys.ENTER)
         wait(browser, lambda d: any("Online (2/50)" in t for t in log_texts(d)), "back to en")
 
-        # A phone-sized window: nothing wider than the screen.
-        browser.set_window_size(375, 700)
-        assert browser.execute_script(
-            "return document.documentElement.scrollWidth <= window.innerWidth"
+        # /help's columns line up: its lines are in a monospaced font.
+        line.send_keys("/help", Keys.ENTER)
+        help_line = wait(
+            browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#log .help .text"), "help"
         )
-        browser.set_window_size(1000, 700)
+        assert "mono" in help_line[0].value_of_css_property("font-family")
 
         # Stays at the newest line, unless the reader scrolled up; counts unread
         # lines in the title while the tab is hidden.
         nc.say(*(f"filler {n}" for n in range(40)))
         wait(browser, lambda d: any("filler 39" in t for t in log_texts(d)), "filler")
         assert browser.execute_script(STUCK)
+
+        # A phone-sized window with a long conversation: nothing wider than the
+        # screen, the header, the online list and the input inside the window
+        # (Help too), and the conversation scrolls, at its newest line.
+        for size in ((390, 844), (375, 700)):
+            browser.set_window_size(*size)
+            assert browser.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            )
+            for part in ("status", "people", "line", "help", "log"):
+                assert browser.execute_script(INSIDE, part), (size, part)
+            assert browser.execute_script(
+                "const log = document.getElementById('log');"
+                "log.scrollTop = log.scrollHeight; return log.scrollHeight > log.clientHeight"
+            )
+            nc.say(f"newest at {size[0]}")
+            wait(
+                browser,
+                lambda d, w=size[0]: any(f"newest at {w}" in t for t in log_texts(d)),
+                "new",
+            )
+            assert browser.execute_script(STUCK), size
+        placeholder = browser.find_element(By.ID, "line").get_attribute("placeholder")
+        assert len(placeholder) < 20, placeholder
+        browser.set_window_size(1000, 700)
         browser.execute_script("document.getElementById('log').scrollTop = 0")
         nc.say("while scrolled up")
         wait(browser, lambda d: any("while scrolled up" in t for t in log_texts(d)), "line")
@@ -267,9 +321,9 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
         )
         assert browser.title == "chatroom"
 
-        shot = tmp_path / "web.png"
-        browser.save_screenshot(str(shot))
-        print(f"screenshot: {shot}")
+        ARTIFACT.parent.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACT))
+        print(f"screenshot: {ARTIFACT}")
 
         # A restart: the page says so, reconnects and rejoins as Ola (GL2).
         nc.close()
@@ -290,6 +344,56 @@ def test_pageChatsWithTCPSurvivesRestart(browser, tmp_path):
         )
         no_alert(browser)
     finally:
+        if nc is not None:
+            nc.close()
+        server.stop()
+
+
+def test_rejoinsThroughAHalfOpenDropAndSaysWhenRefused(browser, tmp_path):
+    """
+    The network drops under the page (a relay that goes silent toward the
+    server: no FIN, no RST): the page reconnects at once, finds its old
+    connection still holding the name, and keeps asking until the server has
+    dropped that ghost; it rejoins as the same person, without showing the
+    conversation twice.  A page whose WebSocket is refused (a proxy that
+    doesn't pass Host on: 403 from the origin check) stops after a few tries
+    and says so beside the form.
+    """
+    server = Server(tmp_path)
+    relay = Relay(server.web)
+    refusing = Relay(server.web, host=b"proxy.invalid")
+    nc = None
+    try:
+        nc = Terminal(server.port, "nc_user")
+        browser.get(f"http://[::1]:{relay.port}/")
+        browser.find_element(By.ID, "name").send_keys("Ola")
+        browser.find_element(By.ID, "group").send_keys("GL2", Keys.ENTER)
+        nc.expect(r"\* Ola \(GL2\) joined")
+        nc.say("before the drop")
+        wait(browser, lambda d: any("before the drop" in t for t in log_texts(d)), "a line")
+
+        assert relay.half_open() >= 1
+        nc.expect(r"\* Ola \(GL2\) left")  # the server dropped the ghost (probed)
+        nc.expect(r"\* Ola \(GL2\) joined")  # and the page came back as Ola (GL2)
+        wait(browser, lambda d: d.find_element(By.ID, "status").text == "connected", "back")
+        assert browser.find_element(By.ID, "chat").is_displayed()
+        nc.say("after the rejoin")
+        wait(browser, lambda d: any("after the rejoin" in t for t in log_texts(d)), "live again")
+        # The replayed history doesn't show "before the drop" a second time.
+        assert sum("before the drop" in t for t in log_texts(browser)) == 1
+
+        browser.get(f"http://[::1]:{refusing.port}/")
+        browser.find_element(By.ID, "name").send_keys("Ewa")
+        browser.find_element(By.ID, "group").send_keys("GL1", Keys.ENTER)
+        said = wait(browser, lambda d: d.find_element(By.ID, "form-error").text, "why")
+        assert "Can't connect to the chat server" in said
+        assert refusing.upgrades == 3
+        assert browser.execute_script("return state.wanted === false && state.ws === null")
+        assert browser.find_element(By.ID, "join").is_displayed()
+        server.expect(r"refused a WebSocket from http://\[::1\]:\d+: origin not allowed")
+    finally:
+        relay.close()
+        refusing.close()
         if nc is not None:
             nc.close()
         server.stop()

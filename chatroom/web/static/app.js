@@ -7,8 +7,13 @@ const LABELS = {
     title: "chatroom", intro: "Pick a name and your lab group to join the room.",
     name: "Name", group: "Lab group", join: "Join", conversation: "Conversation",
     message: "Message", send: "Send", help: "Help", online: "Online",
-    placeholder: "Type a message, or /help for the commands",
+    placeholder: "Type a message, or /help for the commands", placeholderShort: "Message, or /help",
     connecting: "connecting…", connected: "connected", lost: "connection lost",
+    rejoining: (name) => `rejoining as ${name}…`,
+    unreachable: "Can't connect to the chat server: the connection was refused. Check the " +
+      "address, or try again later. (If you run the server: this page's address must be " +
+      "allowed, see --web-origin.)",
+    unconfirmed: "not confirmed: the connection was lost",
     retry: (s) => `connection lost; reconnecting in ${s} s…`,
     closed: "disconnected", to: "to",
     private: "private", history: "history", needed: "Please fill this in.", langName: "Polski",
@@ -19,7 +24,13 @@ const LABELS = {
     name: "Nick", group: "Grupa", join: "Wejdź", conversation: "Rozmowa",
     message: "Wiadomość", send: "Wyślij", help: "Pomoc", online: "Obecni",
     placeholder: "Napisz wiadomość albo /pomoc, by zobaczyć polecenia",
+    placeholderShort: "Wiadomość albo /pomoc",
     connecting: "łączenie…", connected: "połączono", lost: "utracono połączenie",
+    rejoining: (name) => `ponowne wejście jako ${name}…`,
+    unreachable: "Nie można połączyć się z serwerem czatu: połączenie zostało odrzucone. " +
+      "Sprawdź adres albo spróbuj później. (Jeśli prowadzisz serwer: adres tej strony musi " +
+      "być dozwolony, zob. --web-origin.)",
+    unconfirmed: "niepotwierdzone: utracono połączenie",
     retry: (s) => `utracono połączenie; ponowna próba za ${s} s…`,
     closed: "rozłączono", to: "do",
     private: "prywatnie", history: "historia", needed: "Uzupełnij to pole.", langName: "English",
@@ -28,6 +39,17 @@ const LABELS = {
 };
 
 const $ = (id) => document.getElementById(id);
+// Catalog keys (the "message" field) the page acts on: docs/websocket.md.
+const NAME_TAKEN = "the name {name} is taken; pick another.";
+const HELP_ENTRY = "  {label:<{width}}{summary}";
+// A rejoin that finds its name still held (the server hasn't yet noticed the
+// old connection is dead: up to twice --web-ping, 30 s by default) keeps
+// asking, with backoff, this long before giving the form back.
+const REJOIN_MS = 90000;
+// Connections refused before any opened (a wrong address, an origin the server
+// doesn't allow): after this many the page stops and says so.
+const MAX_FAILURES = 3;
+const PHONE = window.matchMedia("(max-width: 40rem)");
 const state = {
   lang: (navigator.language || "en").toLowerCase().startsWith("pl") ? "pl" : "en",
   ws: null,
@@ -37,6 +59,11 @@ const state = {
   awaiting: null,       // the field the server asked for: "name" or "group"
   sent: null,           // the field we answered last (errors go beside it)
   attempt: 0, timer: null,
+  failures: 0,          // connections closed before opening, in a row
+  everJoined: false,    // joined once since the form was sent: rejoin by ourselves
+  rejoinUntil: 0, rejoinTries: 0,
+  pending: [],          // own public lines not yet confirmed (public_sent) or refused
+  seen: new Map(),      // public lines shown, by time+name+text: no duplicate on a replay
   history: [], back: -1, draft: "",
   unread: 0, max: 0,
   quietLangError: false,
@@ -54,7 +81,7 @@ function t(key, ...args) {
 function applyLabels() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
-  $("line").placeholder = t("placeholder");
+  $("line").placeholder = t(PHONE.matches ? "placeholderShort" : "placeholder");
   const other = state.lang === "pl" ? "en" : "pl";
   $("lang").textContent = other.toUpperCase();
   $("lang").setAttribute("aria-label", t("langLabel"));
@@ -69,6 +96,8 @@ function tellLanguage() {
     state.ws.send(`/lang ${state.lang}`);
   }
 }
+
+PHONE.addEventListener("change", applyLabels);
 
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "pl" ? "en" : "pl";
@@ -90,7 +119,8 @@ function connect() {
   state.awaiting = null;
   state.langTold = false;
   status(t("connecting"));
-  ws.onopen = () => { state.attempt = 0; status(t("connected")); };
+  let opened = false;
+  ws.onopen = () => { opened = true; state.attempt = 0; state.failures = 0; status(t("connected")); };
   ws.onmessage = (message) => {
     let data;
     try { data = JSON.parse(message.data); } catch (e) { return; }
@@ -100,7 +130,15 @@ function connect() {
     if (state.ws !== ws) return;
     state.ws = null;
     state.joined = false;
-    if (state.wanted) {
+    unconfirmed();
+    if (!opened) state.failures += 1;
+    if (state.wanted && !state.everJoined && state.failures >= MAX_FAILURES) {
+      // Never got in: a refusal (403 origin, not a chat server) won't mend by retrying.
+      state.wanted = false;
+      status(t("closed"));
+      showForm();
+      $("form-error").textContent = t("unreachable");
+    } else if (state.wanted) {
       // Backoff with jitter: 1, 2, 4 ... 30 s, so a restarted server isn't stampeded.
       const delay = Math.min(30, 2 ** state.attempt) * (0.5 + Math.random() / 2);
       state.attempt += 1;
@@ -141,7 +179,12 @@ function handle(event) {
       break;
     case "error":
       if (state.quietLangError) { state.quietLangError = state.quietLangNotice = false; break; }
-      if (!state.joined) {
+      if (event.said && state.pending.length) {
+        // The server refused one of our chat lines (flooding, too long, muted).
+        refused(state.pending.shift(), event.text);
+      } else if (!state.joined && retryName(event)) {
+        break;
+      } else if (!state.joined) {
         fieldError(state.sent || "name", event.text);
         state.blocked = true;
         if (!$("chat").hidden) showForm();
@@ -151,6 +194,10 @@ function handle(event) {
       break;
     case "registered":
       state.joined = true;
+      state.everJoined = true;
+      state.rejoinUntil = 0;
+      state.rejoinTries = 0;
+      status(t("connected"));
       state.name = event.name;
       state.group = event.group;
       state.max = event.max;
@@ -162,9 +209,20 @@ function handle(event) {
       if (event.asked) line("system", event.line);
       break;
     case "public":
-      // Replayed on joining: said before you came, shown dimmed and tagged.
+      // Replayed on joining: said before you came, shown dimmed and tagged;
+      // after a rejoin, what the page shows already is not shown twice.
+      if (state.seen.has(key(event.time, event.name, event.text))) break;
       say(event.time, event.name, event.group, event.text, event.history ? "history" : "");
       break;
+    case "public_sent": {
+      // Our own line, delivered: the oldest one waiting (the server answers in order).
+      const mine = state.pending.shift();
+      if (!mine) break;
+      mine.classList.remove("pending");
+      mine.querySelector(".time").textContent = stamp(event.time);
+      remember(mine, key(event.time, state.name, event.text));
+      break;
+    }
     case "private":
       say(event.time, event.from, event.group, event.text, "private");
       break;
@@ -183,7 +241,8 @@ function handle(event) {
     case "notice":
       if (state.quietLangNotice) { state.quietLangError = state.quietLangNotice = false; break; }
       state.quietLangError = false;
-      line("notice", event.text);
+      // Help lines are aligned with spaces: shown in a monospaced font.
+      line(event.message === HELP_ENTRY ? "notice help" : "notice", event.text);
       break;
     case "bye":
       // The server closed us on purpose (quit, flood, timeout): no reconnect.
@@ -212,10 +271,21 @@ function hue(name) {
   return (h >>> 0) % 360;
 }
 
+function key(time, name, text) { return `${time}\u0000${name}\u0000${text}`; }
+
+function remember(item, k) {
+  item.dataset.key = k;
+  state.seen.set(k, item);
+}
+
 function append(item) {
   const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   log.append(item);
-  while (log.childElementCount > 2000) log.firstElementChild.remove();
+  while (log.childElementCount > 2000) {
+    const old = log.firstElementChild;
+    if (old.dataset.key) state.seen.delete(old.dataset.key);
+    old.remove();
+  }
   if (stick) log.scrollTop = log.scrollHeight;
   if (document.hidden) {
     state.unread += 1;
@@ -239,7 +309,40 @@ function say(time, name, group, text, kind) {
   if (kind.includes("private")) item.append(span("tag", t("private")));
   if (kind === "history") item.append(span("tag", t("history")));
   item.append(span("text", text));
+  if (time) remember(item, key(time, name, text));
   append(item);
+  return item;
+}
+
+function refused(item, why) {
+  item.classList.replace("pending", "refused");
+  item.append(span("why", why));
+}
+
+function unconfirmed() {
+  // The connection went with lines unanswered: they may or may not have gone out.
+  for (const item of state.pending) refused(item, t("unconfirmed"));
+  state.pending = [];
+}
+
+function retryName(event) {
+  // Our own ghost (a connection that dropped without a close) may still hold
+  // the name: on a rejoin, ask again with backoff rather than give up.
+  if (!state.everJoined || !state.wanted || event.message !== NAME_TAKEN) return false;
+  if (!state.rejoinUntil) state.rejoinUntil = Date.now() + REJOIN_MS;
+  if (Date.now() > state.rejoinUntil) return false;
+  const ws = state.ws;
+  const delay = Math.min(15, 2 ** state.rejoinTries) * 1000;
+  state.rejoinTries += 1;
+  state.blocked = true;   // the server's next prompt is answered by the timer
+  status(t("rejoining", state.name));
+  clearTimeout(state.timer);
+  state.timer = setTimeout(() => {
+    if (state.ws !== ws || state.joined || ws.readyState !== WebSocket.OPEN) return;
+    state.blocked = false;
+    answer("name");
+  }, delay);
+  return true;
 }
 
 function line(kind, text, time) {
@@ -313,6 +416,8 @@ $("form").addEventListener("submit", (e) => {
   state.wanted = true;
   state.blocked = false;
   state.attempt = 0;
+  state.failures = 0;
+  state.everJoined = false;
   if (state.ws && state.ws.readyState === WebSocket.OPEN && state.awaiting) {
     answer(state.awaiting);
   } else if (!state.ws) {
@@ -328,7 +433,9 @@ function send(text) {
   state.ws.send(text);
   if (!text.startsWith("/") || text.startsWith("//")) {
     const shown = text.startsWith("//") ? text.slice(1) : text;
-    if (shown.trim()) say(0, state.name, state.group, shown, "mine");
+    // Shown at once, dimmed until the server confirms it (public_sent) or
+    // struck through with the reason if it refuses it (an error with "said").
+    if (shown.trim()) state.pending.push(say(0, state.name, state.group, shown, "mine pending"));
   }
   return true;
 }
