@@ -13,6 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from tests.integration.relay import Relay
 from tests.integration.test_browser import Server, Terminal, chromium, log_texts, wait
 
 ENGLISH = re.compile(r"\b(the|you|your|are|is|Hello|joined|left|known|Online|Error)\b")
@@ -72,6 +73,17 @@ def test_thePageInPolish(polish_browser, tmp_path):
         shown = [t for t in log_texts(browser) if "hello Ola" not in t]
         assert [t for t in shown if ENGLISH.search(t)] == []
         assert browser.find_elements(By.CSS_SELECTOR, "#log .error") == []
+
+        # A WebSocket that is refused (a proxy without Host: 403): said in Polish.
+        refusing = Relay(server.web, host=b"proxy.invalid")
+        try:
+            browser.get(f"http://[::1]:{refusing.port}/")
+            browser.find_element(By.ID, "name").send_keys("Ewa")
+            browser.find_element(By.ID, "group").send_keys("GL1", Keys.ENTER)
+            said = wait(browser, lambda d: d.find_element(By.ID, "form-error").text, "why")
+            assert said.startswith("Nie można połączyć się z serwerem czatu")
+        finally:
+            refusing.close()
     finally:
         if nc is not None:
             nc.close()

@@ -278,8 +278,10 @@ function remember(item, k) {
   state.seen.set(k, item);
 }
 
+function atBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 40; }
+
 function append(item) {
-  const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const stick = atBottom();
   log.append(item);
   while (log.childElementCount > 2000) {
     const old = log.firstElementChild;
@@ -315,8 +317,10 @@ function say(time, name, group, text, kind) {
 }
 
 function refused(item, why) {
+  const stick = atBottom();
   item.classList.replace("pending", "refused");
   item.append(span("why", why));
+  if (stick) log.scrollTop = log.scrollHeight;  // the reason may add a line
 }
 
 function unconfirmed() {
