@@ -184,7 +184,7 @@ class RedisBus(Service):
     def claim(self, member: Member) -> defer.Deferred[None] | None:
         member.id = f"{self.node}.{self._run}.{next(self._serial)}"
         self.local[member.id] = member
-        value = claim_value(self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1]))
+        value = self._value(member)
         if not self.whole:
             self.claims.held[member.key] = value  # settled when Redis is back
             return None
@@ -206,9 +206,7 @@ class RedisBus(Service):
     def _claim_failed(self, failure, member: Member) -> None:
         # Redis went away mid-claim: the name is ours for now, as anything
         # claimed while split; the heal settles it.
-        self.claims.held[member.key] = claim_value(
-            self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1])
-        )
+        self.claims.held[member.key] = self._value(member)
 
     def join(self, member: Member, now: float) -> defer.Deferred[None] | None:
         if not self.whole:
@@ -277,6 +275,7 @@ class RedisBus(Service):
         claimed.addErrback(self._apply_here, self._rename_claimed, True, member, name, now)
 
     def _value(self, member: Member) -> str:
+        """What a claim of C{member}'s holds: now, this node, and their serial here."""
         return claim_value(self.reactor.seconds(), self.node, int(member.id.rsplit(".", 1)[1]))
 
     def _rename_claimed(self, won: bool, member: Member, name: str, now: float) -> None:
