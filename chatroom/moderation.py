@@ -189,15 +189,28 @@ class Moderation:
             return True  # a UNIX socket: a local user
         return any(ip in network for network in self.protected)
 
-    def ban(self, ban: Ban) -> None:
+    def ban_address(self, address: str, until: float, name: str, by: str, why: str) -> Ban | None:
+        """
+        An operator's ban of C{name} at C{address}, as stored (its C{address}
+        the scope L{ban} chose); L{None} when the address is protected: only
+        a kick then.  The one place both the C{/ban} command and a cluster
+        node (for a ban asked on another node) decide a ban.
+        """
+        if self.is_protected(address):
+            return None
+        return self.ban(Ban(address, until, name, by, why))
+
+    def ban(self, ban: Ban) -> Ban:
         """
         Refuse C{ban.address} (for IPv6: its /64, see L{ban_scope}) until
         C{ban.until}; only the address itself if its /64 holds a protected one.
+        Returns the ban as stored, with the address it covers.
         """
         scope = ban_scope(ban.address)
         if "/" in scope and self._shelters(ipaddress.ip_network(scope)):
             scope = address_key(ban.address.strip().strip("[]"))
-        self.bans[scope] = replace(ban, address=scope)
+        stored = self.bans[scope] = replace(ban, address=scope)
+        return stored
 
     def _shelters(self, network: IPNetwork) -> bool:
         return any(

@@ -19,9 +19,7 @@ from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
 from chatroom.moderation import (
     MAX_MINUTES,
-    Ban,
     Moderation,
-    ban_scope,
     minutes_left,
     peer_address,
 )
@@ -139,7 +137,8 @@ def ban(session: Conversation, args: str, now: float) -> None:
         room.remove(target, by, now, reason, minutes)
         return
     address = peer_address(target.peer)
-    if room.moderation.is_protected(address):
+    banned = room.moderation.ban_address(address, now + minutes * 60, target.name, by.name, reason)
+    if banned is None:
         room.journal.info(
             "moderation: {by} kicked {name} ({peer}), not banned (a protected address): {reason}",
             by=by.name,
@@ -150,14 +149,11 @@ def ban(session: Conversation, args: str, now: float) -> None:
         room.remove(target, by, now, reason)
         session.notice(messages.NOT_BANNED_LOOPBACK, address=address, name=target.name)
         return
-    address = ban_scope(address)  # what is banned: for IPv6, the /64
-    banned = Ban(address, now + minutes * 60, target.name, by.name, reason)
-    room.moderation.ban(banned)
     room.bus.share("ban", asdict(banned))
     room.journal.info(
         "moderation: {by} banned {address} ({name}) for {minutes} minutes: {reason}",
         by=by.name,
-        address=address,
+        address=banned.address,
         name=target.name,
         minutes=minutes,
         reason=reason,

@@ -295,6 +295,31 @@ def test_slashBansShowTheSlash64():
     assert FakePeer(factory, host="2001:db8:1:2::99").lines()[0].startswith("Welcome")
 
 
+def test_slashBanBansOneAddressWhenItsSlash64HoldsAProtectedOne():
+    """/ban decides the scope where a cluster node does: in Moderation.ban, once."""
+    factory = make_factory(Settings(rate=0))
+    factory.clock.advance(NOW)
+    admin = ipaddress.ip_network("2001:db8::1/128")
+    factory.room.moderation = Moderation("sesame", (*LOOPBACK, admin))
+    ala = FakePeer(factory, host="2001:db8:9::1")
+    ala.register("ala")
+    eve = FakePeer(factory, host="2001:db8::5")
+    eve.register("eve")
+    ala.say("/op sesame", "/ban eve 5 spam", "/bans")
+    assert eve.closing
+    assert ala.lines()[-1] == "  2001:db8::5 (eve): 5 more minutes, by ala (spam)"
+    assert list(factory.room.moderation.bans) == ["2001:db8::5"]
+    assert FakePeer(factory, host="2001:db8::6").lines()[0].startswith("Welcome")
+
+
+def test_banAddressRefusesProtectedAddresses():
+    moderation = Moderation("sesame")
+    assert moderation.ban_address("::1", NOW + 60, "ala", "ola", "") is None
+    assert moderation.bans == {}
+    banned = moderation.ban_address("::ffff:192.0.2.7", NOW + 60, "bob", "ala", "spam")
+    assert banned == Ban("192.0.2.7", NOW + 60, "bob", "ala", "spam")
+
+
 def test_aBannedPersonsLinesLeaveTheHistory():
     factory = make_factory(Settings(rate=0, history=10))
     factory.clock.advance(NOW)

@@ -344,12 +344,11 @@ class RedisBus(Service):
         minutes, now = int(op.data["minutes"]), float(op.data["time"])
         if minutes:
             address = peer_address(member.peer)
-            if room.moderation.is_protected(address):
+            banned = room.moderation.ban_address(address, now + minutes * 60, member.name, by, why)
+            if banned is None:
                 minutes = 0  # as on one server: a protected address is only kicked
             else:
-                ban = Ban(address, now + minutes * 60, member.name, by, why)
-                room.moderation.ban(ban)
-                self.share("ban", asdict(ban))
+                self.share("ban", asdict(banned))
         room.journal.info(
             "moderation: {by} (on node {node}) removed {name} ({peer}): {reason}",
             by=by,
