@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from chatroom import events, messages
+from chatroom import messages
 from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
 from chatroom.moderation import (
@@ -215,11 +215,8 @@ def mute(session: Conversation, args: str, now: float) -> None:
         name=target.name,
         minutes=minutes,
     )
+    room.tell_muted(target, session.member.name, minutes)
     duration = Text(messages.FOR_MINUTES, minutes=minutes)
-    room.notify(
-        target,
-        events.Notice(Text(messages.YOU_ARE_MUTED, by=session.member.name, duration=duration)),
-    )
     session.notice(messages.MUTE_DONE, name=target.name, duration=duration)
 
 
@@ -237,7 +234,7 @@ def unmute(session: Conversation, args: str, now: float) -> None:
     room.bus.share("unmute", {"key": key, "by": session.member.name})
     room.journal.info("moderation: {by} unmuted {name}", by=session.member.name, name=shown)
     if target is not None:
-        room.notify(target, events.Notice(Text(messages.YOU_ARE_UNMUTED, by=session.member.name)))
+        room.tell_unmuted(target, session.member.name)
     session.notice(messages.UNMUTE_DONE, name=shown)
 
 

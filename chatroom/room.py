@@ -451,6 +451,19 @@ class Room:
         """Deliver now the last lines queued for a member that has left."""
         self.fanout.release(member)
 
+    def tell_muted(self, member: Member, by: str, minutes: int) -> None:
+        """Tell C{member}, if here, that C{by} muted them for C{minutes}."""
+        if self.is_present(member):
+            duration = Text(messages.FOR_MINUTES, minutes=minutes)
+            self.notify(
+                member, events.Notice(Text(messages.YOU_ARE_MUTED, by=by, duration=duration))
+            )
+
+    def tell_unmuted(self, member: Member, by: str) -> None:
+        """Tell C{member}, if here, that C{by} lifted their mute."""
+        if self.is_present(member):
+            self.notify(member, events.Notice(Text(messages.YOU_ARE_UNMUTED, by=by)))
+
     def announce(self, text: Text) -> None:
         """A notice for every member."""
         self.fanout.broadcast(events.Notice(text))

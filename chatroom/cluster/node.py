@@ -380,10 +380,8 @@ class RedisBus(Service):
         room, key = self.room, str(op.data["key"])
         room.moderation.mute(key, float(op.data["until"]))
         member = room.holder(key)
-        if member is not None and room.is_present(member):
-            duration = Text(messages.FOR_MINUTES, minutes=int(op.data["minutes"]))
-            text = Text(messages.YOU_ARE_MUTED, by=str(op.data["by"]), duration=duration)
-            room.notify(member, events.Notice(text))
+        if member is not None:
+            room.tell_muted(member, str(op.data["by"]), int(op.data["minutes"]))
 
     def _on_unmute(self, op: wire.Op) -> None:
         if op.node == self.node:
@@ -391,9 +389,8 @@ class RedisBus(Service):
         room, key = self.room, str(op.data["key"])
         room.moderation.unmute(key)
         member = room.holder(key)
-        if member is not None and room.is_present(member):
-            text = Text(messages.YOU_ARE_UNMUTED, by=str(op.data["by"]))
-            room.notify(member, events.Notice(text))
+        if member is not None:
+            room.tell_unmuted(member, str(op.data["by"]))
 
     # Talking to Redis
 
