@@ -18,11 +18,8 @@ from chatroom.catalog import Catalog
 from chatroom.conversation import Conversation
 from chatroom.events import Message, Text
 from chatroom.names import RuleError
+from chatroom.opcommands import usage_error
 from chatroom.text import clean
-
-
-class UsageError(RuleError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -38,10 +35,6 @@ class Command:
     # For operators only (and listed by /pomoc to them only).
     operator: bool = False
 
-    @property
-    def words(self) -> str:
-        return ", ".join(f"/{word}" for word in (self.name, *self.aliases))
-
 
 def _help(session: Conversation, args: str, now: float) -> None:
     moderation = session.room.moderation
@@ -52,17 +45,13 @@ def _help(session: Conversation, args: str, now: float) -> None:
 def _msg(session: Conversation, args: str, now: float) -> None:
     parts = args.split(None, 1)
     if len(parts) < 2 or not parts[1].strip():
-        raise UsageError(
-            messages.USAGE, usage=Text(messages.USAGE_MSG), alias=Text(messages.USAGE_W)
-        )
+        raise usage_error(messages.USAGE_MSG, messages.USAGE_W)
     session.room.whisper(session.member, parts[0], parts[1], now)
 
 
 def _changename(session: Conversation, args: str, now: float) -> None:
     if not args.strip():
-        raise UsageError(
-            messages.USAGE, usage=Text(messages.USAGE_CHANGENAME), alias=Text(messages.USAGE_NICK)
-        )
+        raise usage_error(messages.USAGE_CHANGENAME, messages.USAGE_NICK)
     session.room.rename(session.member, args, now)
 
 
@@ -73,9 +62,7 @@ def _online(session: Conversation, args: str, now: float) -> None:
 def _language(session: Conversation, args: str, now: float) -> None:
     words = args.split()
     if len(words) > 1:
-        raise UsageError(
-            messages.USAGE, usage=Text(messages.USAGE_JEZYK), alias=Text(messages.USAGE_LANG)
-        )
+        raise usage_error(messages.USAGE_JEZYK, messages.USAGE_LANG)
     if not words:
         catalog = session.catalog
         listed = ", ".join(

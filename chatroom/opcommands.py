@@ -33,7 +33,8 @@ DEFAULT_MINUTES = 60
 """A ban or a mute without MINUTES lasts an hour."""
 
 
-def _usage(usage: Message, alias: Message) -> RuleError:
+def usage_error(usage: Message, alias: Message) -> RuleError:
+    """The error for a command given wrong arguments: its usage, and its alias's."""
     return RuleError(messages.USAGE, usage=Text(usage), alias=Text(alias))
 
 
@@ -41,7 +42,7 @@ def _target(session: Conversation, args: str, usage: Message, alias: Message) ->
     """The member named first in C{args} (not the operator), and the rest of C{args}."""
     name, _, rest = args.strip().partition(" ")
     if not name:
-        raise _usage(usage, alias)
+        raise usage_error(usage, alias)
     member = session.room.find(name)
     if member is None:
         raise RuleError(messages.NO_SUCH_USER, name=clean(name))
@@ -67,7 +68,7 @@ def op(session: Conversation, args: str, now: float) -> None:
         session.notice(messages.OP_ALREADY)
         return
     if not args.strip():
-        raise _usage(messages.USAGE_OP, messages.USAGE_OP_EN)
+        raise usage_error(messages.USAGE_OP, messages.USAGE_OP_EN)
     room = session.room
     moderation = room.moderation
     member = session.member
@@ -165,7 +166,7 @@ def unban(session: Conversation, args: str, now: float) -> None:
     """/odbanuj ADDRESS."""
     words = args.split()
     if len(words) != 1:
-        raise _usage(messages.USAGE_UNBAN, messages.USAGE_UNBAN_EN)
+        raise usage_error(messages.USAGE_UNBAN, messages.USAGE_UNBAN_EN)
     moderation = session.room.moderation
     moderation.banned(words[0], now)  # an expired ban is no ban
     lifted = moderation.unban(words[0])
@@ -204,7 +205,7 @@ def mute(session: Conversation, args: str, now: float) -> None:
     target, rest = _target(session, args, messages.USAGE_MUTE, messages.USAGE_MUTE_EN)
     minutes, extra = _minutes(rest)
     if extra:
-        raise _usage(messages.USAGE_MUTE, messages.USAGE_MUTE_EN)
+        raise usage_error(messages.USAGE_MUTE, messages.USAGE_MUTE_EN)
     room = session.room
     room.moderation.mute(target.key, now + minutes * 60)
     data = {"key": target.key, "until": now + minutes * 60, "by": session.member.name}
@@ -224,7 +225,7 @@ def unmute(session: Conversation, args: str, now: float) -> None:
     """/odcisz NAME: also for someone muted who has left since."""
     name = args.strip()
     if not name or " " in name:
-        raise _usage(messages.USAGE_UNMUTE, messages.USAGE_UNMUTE_EN)
+        raise usage_error(messages.USAGE_UNMUTE, messages.USAGE_UNMUTE_EN)
     room = session.room
     target = room.find(name)
     shown = target.name if target is not None else clean(name)
@@ -241,5 +242,5 @@ def unmute(session: Conversation, args: str, now: float) -> None:
 def announce(session: Conversation, args: str, now: float) -> None:
     """/oglos TEXT: a notice to everyone, set apart from the chat."""
     if not args.strip():
-        raise _usage(messages.USAGE_ANNOUNCE, messages.USAGE_ANNOUNCE_EN)
+        raise usage_error(messages.USAGE_ANNOUNCE, messages.USAGE_ANNOUNCE_EN)
     session.room.announcement(session.member, args.strip(), now)
