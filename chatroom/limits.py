@@ -83,6 +83,25 @@ def address_key(host: str) -> str:
     return str(address)
 
 
+LOOPBACK: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+
+
+def in_networks(host: str, networks: Iterable[IPNetwork], not_ip: bool) -> bool:
+    """
+    Whether C{host} (as L{address_key} counts it: IPv4-mapped IPv6 as IPv4)
+    is in one of C{networks}; C{not_ip} when it is not an IP address at all
+    (a UNIX socket), since only the caller knows what that should mean.
+    """
+    try:
+        address = ipaddress.ip_address(address_key(host))
+    except ValueError:
+        return not_ip
+    return any(address in network for network in networks)
+
+
 class AddressLimiter:
     """
     Counts open connections per address so one host can't take every slot.
@@ -99,18 +118,12 @@ class AddressLimiter:
         exempt_loopback: bool = True,
     ) -> None:
         self.limit = limit
-        self._exempt = list(exempt)
-        self._exempt_loopback = exempt_loopback
+        self._exempt = (*exempt, *(LOOPBACK if exempt_loopback else ()))
         self._counts: dict[str, int] = {}
 
     def is_exempt(self, key: str) -> bool:
-        try:
-            address = ipaddress.ip_address(key)
-        except ValueError:
-            return True  # not an IP (a UNIX socket, say): nothing to count by
-        if self._exempt_loopback and address.is_loopback:
-            return True
-        return any(address in network for network in self._exempt)
+        # Not an IP (a UNIX socket, say): nothing to count by.
+        return in_networks(key, self._exempt, not_ip=True)
 
     def count(self, key: str) -> int:
         return self._counts.get(key, 0)

@@ -32,12 +32,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, replace
 
-from chatroom.limits import IPNetwork, address_key
-
-LOOPBACK: tuple[IPNetwork, ...] = (
-    ipaddress.ip_network("127.0.0.0/8"),
-    ipaddress.ip_network("::1/128"),
-)
+from chatroom.limits import LOOPBACK, IPNetwork, address_key, in_networks
 
 MAX_MINUTES = 7 * 24 * 60
 """The longest ban or mute: a week (a restart forgets them anyway)."""
@@ -183,11 +178,7 @@ class Moderation:
 
     def is_protected(self, address: str) -> bool:
         """Loopback (and the other C{protected} networks), or not an IP address at all."""
-        try:
-            ip = ipaddress.ip_address(address_key(address))
-        except ValueError:
-            return True  # a UNIX socket: a local user
-        return any(ip in network for network in self.protected)
+        return in_networks(address, self.protected, not_ip=True)  # a UNIX socket: a local user
 
     def ban_address(self, address: str, until: float, name: str, by: str, why: str) -> Ban | None:
         """

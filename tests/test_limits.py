@@ -1,6 +1,6 @@
 import pytest
 
-from chatroom.limits import AddressLimiter, FloodGuard, address_key, parse_network
+from chatroom.limits import AddressLimiter, FloodGuard, address_key, in_networks, parse_network
 
 
 def test_burstThenDropped():
@@ -99,3 +99,11 @@ def test_releaseForgetsEmptyCounts():
     limiter.release("192.0.2.7")
     assert limiter.count("192.0.2.7") == 0
     assert limiter._counts == {}
+
+
+def test_inNetworksCountsMappedAddressesAsIPv4AndLeavesNonIPToTheCaller():
+    lab = [parse_network("10.0.0.0/8")]
+    assert in_networks("::ffff:10.1.2.3", lab, not_ip=False)
+    assert not in_networks("192.0.2.7", lab, not_ip=True)
+    assert in_networks("unix", lab, not_ip=True)
+    assert not in_networks("unix", lab, not_ip=False)

@@ -26,7 +26,7 @@ from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
 from chatroom import i18n
-from chatroom.limits import IPNetwork, address_key
+from chatroom.limits import IPNetwork, address_key, in_networks
 from chatroom.protocol import format_peer
 from chatroom.web.door import WebDoor, _Wire
 from chatroom.web.twistedws import serverBootstrap
@@ -103,11 +103,7 @@ class Proxies:
         self.networks = tuple(networks)
 
     def trusted(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(address_key(host))
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
+        return in_networks(host, self.networks, not_ip=False)
 
     def client(self, host: str, forwarded: list[bytes]) -> str | None:
         """
