@@ -324,20 +324,17 @@ class Room:
             reason=reason,
         )
 
-    def say(self, member: Member, text: str, now: float) -> str:
+    def say(self, member: Member, text: str, now: float) -> None:
         """
         A public message: every other member gets it, once.
 
-        @return: the text as said (cleaned of control characters).
         @raise Muted: an operator muted this member; the error says for how long.
         """
         if self.moderation.mutes:
             left = self.moderation.muted(member.key, now)
             if left:
                 raise Muted(messages.MUTED, minutes=minutes_left(now + left, now))
-        text = clean(text)
-        self.bus.say(member, text, now)
-        return text
+        self.bus.say(member, clean(text), now)
 
     def applied_say(self, member: Member, text: str, now: float) -> None:
         """The bus says: C{member} said C{text} to everyone."""
@@ -347,7 +344,12 @@ class Room:
         if member.node is not None:
             self.fanout.broadcast(event)
             return
-        self.fanout.broadcast(event, exclude=member)
+        fanout = self.fanout
+        fanout.broadcast(event, exclude=member)
+        if getattr(member.audience, "confirms", False):
+            # Said once it is applied: in a cluster, when it came back from
+            # Redis in the room's order, not when it was handed to the bus.
+            fanout.direct(member, events.PublicSent(now, text))
         self.journal.info("public {name}: {text}", name=member.name, text=text)
 
     def whisper(self, member: Member, raw_target: str, text: str, now: float) -> None:

@@ -180,12 +180,9 @@ class Session:
     def _say(self, line: str, now: float) -> None:
         self.room.counts.received["public"] += 1
         try:
-            said = self.room.say(self.member, line, now)
+            self.room.say(self.member, line, now)
         except RuleError as e:  # muted
             self.reply(events.Error(e.text, said=True))
-            return
-        if getattr(self.audience, "confirms", False):
-            self.reply(events.PublicSent(now, said))
 
     @property
     def operator(self) -> bool:
