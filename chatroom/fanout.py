@@ -146,15 +146,22 @@ class Fanout:
 
     def _send_share(self, member: Recipient, entries: list[Entry]) -> None:
         """What of C{entries} is for C{member}, rendered for its audience, in one write."""
-        render = member.audience.render
-        own = [
-            piece
-            for event, excluded, target in entries
-            if target is member or (target is None and excluded is not member)
-            if (piece := render(event))
-        ]
-        if own:
-            self._send(member, member.audience.pack(own), len(own))
+        self._write(
+            member,
+            [
+                event
+                for event, excluded, target in entries
+                if target is member or (target is None and excluded is not member)
+            ],
+        )
+
+    def _write(self, member: Recipient, events: list[Event] | tuple[Event, ...]) -> None:
+        """C{events} for one member, rendered for its audience, in one write (if any show)."""
+        audience = member.audience
+        render = audience.render
+        pieces = [piece for event in events if (piece := render(event))]
+        if pieces:
+            self._send(member, audience.pack(pieces), len(pieces))
 
     def broadcast(self, event: Event, exclude: Recipient | None = None) -> None:
         """Queue C{event} for every member except C{exclude}."""
@@ -169,10 +176,7 @@ class Fanout:
         """Queue C{event} for one member, behind whatever is already queued for it."""
         if not self._batch:
             # Nothing queued, so nothing to keep order with: write now.
-            audience = member.audience
-            piece = audience.render(event)
-            if piece:
-                self._send(member, audience.pack([piece]))
+            self._write(member, (event,))
         else:
             self._batch.append((event, None, member))
 
@@ -184,11 +188,7 @@ class Fanout:
         if not events:
             return
         if not self._batch:
-            audience = member.audience
-            render = audience.render
-            pieces = [piece for event in events if (piece := render(event))]
-            if pieces:
-                self._send(member, audience.pack(pieces), len(pieces))
+            self._write(member, events)
         else:
             self._batch.extend((event, None, member) for event in events)
 
@@ -217,10 +217,7 @@ class Fanout:
         if len(batch) == 1 and not changed:
             event, excluded, target = batch[0]
             if target is not None:
-                audience = target.audience
-                piece = audience.render(event)
-                if piece:
-                    self._send(target, audience.pack([piece]))
+                self._write(target, (event,))
                 return
             for audience, members in groups:
                 data = audience.render(event)
