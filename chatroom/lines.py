@@ -189,7 +189,7 @@ class LineAudience:
         # The hot path's f-string serves every language whose public line has
         # the English shape (Polish does): a busy room of two languages then
         # costs two cheap renders a message, not one cheap and one slow.
-        self._plain_public = catalog.template(messages.PUBLIC) == messages.PUBLIC.id
+        self._plain_public = self.renderer._plain_public
 
     def __repr__(self) -> str:
         return f"<LineAudience {self.lang}>"
@@ -208,10 +208,6 @@ class LineAudience:
     def pack(pieces: list[bytes]) -> bytes:
         """Several rendered events as one write."""
         return b"".join(pieces)
-
-    def encode(self, event: Event) -> bytes:
-        """One event, ready to write."""
-        return self.render(event)
 
 
 ENGLISH_LINES = LineAudience()

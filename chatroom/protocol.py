@@ -367,10 +367,11 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
 
     def shutdown(self, now: float) -> None:
         """The server is stopping: last words for those still registering, then close."""
-        if self.session is not None and not self.session.joined and not self.session.ended:
-            self.send(self.session.audience.render(events.Shutdown(now)))
-        if self.session is not None:
-            self.session.end(now, "server shutdown")
+        session = self.session
+        if session is not None:
+            if not session.joined:  # members heard it from the room
+                session.reply(events.Shutdown(now))
+            session.end(now, "server shutdown")
         self.close()
 
     def abort(self) -> None:
