@@ -137,8 +137,12 @@ class Admission:
         audience: Audience,
         audience_for: Callable[[str], Audience] | None = None,
         probe: Callable[[], None] | None = None,
+        address: str = "",
     ) -> Session:
-        """A newcomer's session, under the same rules (flood control, line cap) at every door."""
+        """
+        A newcomer's session, under the same rules (flood control, line cap)
+        at every door; C{address} is the key L{refusal} admitted it under.
+        """
         settings = self.settings
         flood = None
         if settings.rate > 0:
@@ -156,6 +160,7 @@ class Admission:
             on_join=on_join,
             audience_for=audience_for,
             probe=probe,
+            address=address,
         )
 
     def connectionClosed(self, connection: Connection) -> None:

@@ -40,6 +40,10 @@ class Conversation(Protocol):
     def peer(self) -> str:
         """Where this person connects from, as the log shows it."""
 
+    @property
+    def address(self) -> str:
+        """The address the door admitted this person by (what a ban refuses)."""
+
     def languages(self) -> list[str]:
         """The languages this person's door can render."""
 

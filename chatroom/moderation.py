@@ -87,20 +87,6 @@ def ban_scope(address: str) -> str:
     return str(network)
 
 
-def peer_address(peer: str) -> str:
-    """
-    The address in a peer as L{chatroom.protocol.format_peer} writes it
-    (C{[::1]:5000}), or as the browser door does (C{ws [::1]:5000}, and
-    C{ws 203.0.113.7 via [::1]:5000} behind a trusted proxy: the browser's).
-    """
-    if peer.startswith("ws "):
-        peer = peer[3:].split(" via ", 1)[0]
-    if peer.startswith("["):
-        return peer[1 : peer.find("]")]
-    host, sep, port = peer.rpartition(":")
-    return host if sep and port.isdigit() and ":" not in host else peer
-
-
 class Moderation:
     """
     One room's moderation state.

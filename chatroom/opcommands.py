@@ -21,7 +21,6 @@ from chatroom.moderation import (
     MAX_MINUTES,
     Moderation,
     minutes_left,
-    peer_address,
 )
 from chatroom.names import RuleError, name_key
 from chatroom.text import clean
@@ -72,7 +71,7 @@ def op(session: Conversation, args: str, now: float) -> None:
     room = session.room
     moderation = room.moderation
     member = session.member
-    address = peer_address(session.peer)
+    address = session.address
     verdict, wait = moderation.login(args, address, now, member.key)
     if verdict == Moderation.OK:
         moderation.operators.add(member.key)
@@ -137,7 +136,7 @@ def ban(session: Conversation, args: str, now: float) -> None:
         )
         room.remove(target, by, now, reason, minutes)
         return
-    address = peer_address(target.peer)
+    address = target.address
     banned = room.moderation.ban_address(address, now + minutes * 60, target.name, by.name, reason)
     if banned is None:
         room.journal.info(

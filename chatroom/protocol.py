@@ -128,7 +128,13 @@ class ChatProtocol(LineReceiver, TimeoutMixin):
         # Everything said on connecting goes out in one write (see _uncork).
         self._cork = [OFFER] if settings.telnet else []
         self.session = factory.admission.session(
-            self.send, self.close, self.peer, self._joined, factory.audience, line_audience
+            self.send,
+            self.close,
+            self.peer,
+            self._joined,
+            factory.audience,
+            line_audience,
+            address=self.address_key,
         )
         self.session.start()
         self._uncork()

@@ -84,6 +84,7 @@ class Member:
         "id",
         "pending",
         "probe",
+        "address",
     )
 
     def __init__(
@@ -96,6 +97,7 @@ class Member:
         audience: Audience,
         node: str | None = None,
         id: str = "",
+        address: str = "",
     ) -> None:
         self.name = name
         self.key = key
@@ -108,6 +110,8 @@ class Member:
         self.id = id
         self.pending: str | None = None
         self.probe: Callable[[], None] | None = None
+        # The address the door admitted them by (what a ban refuses); "" elsewhere.
+        self.address = address
 
     @classmethod
     def remote(cls, node: str, id: str, name: str, group: str) -> Member:
@@ -196,6 +200,7 @@ class Room:
         close: Callable[[], None],
         peer: str,
         audience: Audience,
+        address: str = "",
     ) -> Member:
         """
         Reserve a name for someone who is registering.
@@ -209,7 +214,7 @@ class Room:
             if holder is not None and holder.probe is not None:
                 holder.probe()
             raise NameTaken(messages.NAME_TAKEN, name=name)
-        member = Member(name, key, send, close, peer, audience)
+        member = Member(name, key, send, close, peer, audience, address=address)
         self._names[key] = member
         return member
 

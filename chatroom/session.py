@@ -50,6 +50,7 @@ class Session:
         "_send",
         "_close",
         "_peer",
+        "_address",
         "_state",
         "_flood",
         "_held",
@@ -68,6 +69,7 @@ class Session:
         on_join: Callable[[], None] | None = None,
         audience_for: Callable[[str], Audience] | None = None,
         probe: Callable[[], None] | None = None,
+        address: str = "",
     ) -> None:
         self.room = room
         self.member: Member | None = None
@@ -80,6 +82,7 @@ class Session:
         self._send = send
         self._close = close
         self._peer = peer
+        self._address = address
         self._state = _NAME
         self._flood = flood
         # Lines that came while the cluster answered a claim or a join (a
@@ -199,6 +202,15 @@ class Session:
         """Where this person connects from, as the log shows it."""
         return self._peer
 
+    @property
+    def address(self) -> str:
+        """
+        The address the door admitted this person by (its C{address_key}:
+        behind a PROXY header or a trusted proxy, the client's), which
+        C{/op} counts wrong passwords by and C{/ban} refuses.
+        """
+        return self._address
+
     def _command(self, line: str, now: float) -> None:
         word, _, args = line[1:].partition(" ")
         word = clean(word)
@@ -227,7 +239,7 @@ class Session:
     def _choose_name(self, line: str) -> None:
         try:
             self.member = self.room.reserve(
-                line, self._send, self._removed, self._peer, self.audience
+                line, self._send, self._removed, self._peer, self.audience, self._address
             )
             self.member.probe = self._probe
             pending = self.room.claim(self.member)

@@ -116,10 +116,10 @@ def node(hub: Hub, name: str, clock: task.Clock, connect: bool = True) -> tuple[
 
 
 def person(
-    room: Room, name: str, clock: task.Clock, peer: str = "[::1]:1"
+    room: Room, name: str, clock: task.Clock, peer: str = "[::1]:1", address: str = "::1"
 ) -> tuple[Session, Recorder]:
     out = Recorder()
-    session = Session(room, out.send, out.close, peer, ENGLISH_LINES)
+    session = Session(room, out.send, out.close, peer, ENGLISH_LINES, address=address)
     session.start()
     session.line_received(name, clock.seconds())
     session.line_received("GL1", clock.seconds())
@@ -234,7 +234,7 @@ def test_aBanDecidedOnOneNodeIsEnforcedByAll():
     """Only the target's node knows the address: it bans, and tells the others."""
     hub, [(_, room1), (_, room2)], [(ala, ala_out)] = two_nodes((0, "ala"))
     clock = task.Clock()
-    bob, bob_out = person(room2, "bob", clock, peer="[2001:db8::7]:5000")
+    bob, bob_out = person(room2, "bob", clock, "[2001:db8::7]:5000", "2001:db8::7")
     hub.deliver()
     ala_out.lines()
     room1.remove(room1.find("bob"), ala.member, 100.0, "flood", minutes=5)

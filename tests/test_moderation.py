@@ -15,7 +15,6 @@ from chatroom.moderation import (
     Ban,
     Moderation,
     minutes_left,
-    peer_address,
 )
 from chatroom.settings import Settings
 from chatroom.testing import FakePeer, en, make_factory
@@ -156,12 +155,6 @@ def test_mutesExpireAndFollowRenames():
     assert moderation.operators == set() and moderation.muted("bobby", NOW + 89) == 1
     assert moderation.muted("bobby", NOW + 90) == 0 and not moderation.mutes
     assert minutes_left(NOW + 10, NOW) == 1 and minutes_left(NOW + 61, NOW) == 2
-
-
-def test_peerAddress():
-    assert peer_address("[::1]:5000") == "::1"
-    assert peer_address("192.0.2.7:5000") == "192.0.2.7"
-    assert peer_address("unix") == "unix"
 
 
 def test_aBannedAddressIsRefusedAtTheDoorWithTheTimeLeft(log_events):

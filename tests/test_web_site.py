@@ -56,13 +56,3 @@ def test_webOptions():
     assert Options()["web"] is None
     with pytest.raises(usage.UsageError):
         Options().parseOptions(["--trusted-proxy", "nonsense"])
-
-
-def test_browserPeersGiveTheirAddressToModeration():
-    """/ban takes the address from the peer string; a browser's is prefixed with ws."""
-    from chatroom.moderation import peer_address
-
-    assert peer_address("ws [::1]:41234") == "::1"
-    assert peer_address("ws 192.0.2.7:41234") == "192.0.2.7"
-    assert peer_address("ws 203.0.113.7 via [::1]:41234") == "203.0.113.7"
-    assert peer_address("ws 2001:db8::7 via 10.0.0.1:80") == "2001:db8::7"

@@ -57,7 +57,7 @@ from chatroom.cluster import claims, wire
 from chatroom.cluster.claims import BATCH, Claims, claim_value
 from chatroom.cluster.link import Address, Link
 from chatroom.events import Text
-from chatroom.moderation import Ban, peer_address
+from chatroom.moderation import Ban
 from chatroom.names import NAME_MAX, RuleError, name_key
 from chatroom.room import Member, NameTaken
 
@@ -343,8 +343,8 @@ class RedisBus(Service):
         by, why = str(op.data["by"]), str(op.data["why"])
         minutes, now = int(op.data["minutes"]), float(op.data["time"])
         if minutes:
-            address = peer_address(member.peer)
-            banned = room.moderation.ban_address(address, now + minutes * 60, member.name, by, why)
+            until = now + minutes * 60
+            banned = room.moderation.ban_address(member.address, until, member.name, by, why)
             if banned is None:
                 minutes = 0  # as on one server: a protected address is only kicked
             else:

@@ -101,7 +101,14 @@ class WebChat(TimeoutMixin):
         tcp.registerProducer(self._guard, True)
         self._direct = door.write_through and isinstance(tcp, Connection)
         self.session = door.admission.session(
-            self.send, self.close, self.peer, self._joined, self.audience, web_audience, self.probe
+            self.send,
+            self.close,
+            self.peer,
+            self._joined,
+            self.audience,
+            web_audience,
+            self.probe,
+            address=self.address_key,
         )
         self.session.start()
         self._deadline = door.admission.registering.add(self)

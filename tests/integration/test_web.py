@@ -295,6 +295,7 @@ async def test_behindATrustedProxyTheForwardedAddressCountsAndCanBeBanned(reacto
     await other.expect("prompt")
     first.say("ola", "GL1")
     await first.expect("registered")
+    assert web.server.room.find("ola").address == "203.0.113.7"  # what /ban would refuse
     web.server.factory.journal.flush()
     said = "\n".join(repr(event) for event in log_events)
     assert re.search(r"ws 203\.0\.113\.7 via \[::1\]:\d+", said)
